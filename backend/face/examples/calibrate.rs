@@ -1,0 +1,116 @@
+//! Development tool: calibrates thresholds on the shared test data.
+//!
+//! `cargo run --release -p face-engine --example calibrate -- dev [five|dlib68] [noeyes]`
+//!   verification / rank-1 / open-set sweeps (accept threshold x margin), stability across halves.
+//! `cargo run --release -p face-engine --example calibrate -- liveness`
+//!   per-image eye openness and yaw with their labels.
+//!
+//! Reads images from ../shared/data/faces, keeps only numbers in memory, writes nothing.
+
+use std::path::{Path, PathBuf};
+
+use face_engine::eval::{self, ImageResult};
+use face_engine::{AlignMode, AnalyzeOptions, DecodeLimits, FaceEngine, MatchPolicy};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let models = std::env::var_os("FACE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("../../face-models"));
+    let data = root.join("../../../shared/data/faces");
+    let engine = FaceEngine::load(&models).unwrap_or_else(|e| panic!("{e}"));
+    match args.get(1).map(String::as_str) {
+        Some("liveness") => liveness(&engine, &data.join("liveness")),
+        _ => {
+            let align = match args.get(2).map(String::as_str) {
+                Some("five") => AlignMode::Five,
+                _ => AlignMode::Dlib68,
+            };
+            let eyes = !args.iter().any(|a| a == "noeyes");
+            dev(&engine, &data.join("dev"), AnalyzeOptions { align, eyes, ..AnalyzeOptions::default() });
+        }
+    }
+}
+
+fn liveness(engine: &FaceEngine, dir: &Path) {
+    for csv in ["liveness.csv", "liveness_wink.csv"] {
+        let Ok(rows) = eval::read_csv(&dir.join(csv)) else { continue };
+        println!("# {csv}: path eyes yaw_label | faces EAR_right EAR_left EAR_mean yaw pitch roll");
+        for r in rows {
+            let bytes = std::fs::read(dir.join(&r["path"])).unwrap();
+            let a = engine.analyze_bytes(&bytes, &DecodeLimits::default(), &AnalyzeOptions { embedding: false, ..Default::default() }).unwrap();
+            match a.face {
+                Some(f) => {
+                    let e = f.eyes.unwrap();
+                    println!(
+                        "{:60} {:6} {:8} | {} {:.3} {:.3} {:.3} {:+.3} {:+.1} {:+.1}",
+                        r["path"], r.get("eyes").map(String::as_str).unwrap_or("-"), r.get("yaw").map(String::as_str).unwrap_or("-"),
+                        a.faces_found, e.right, e.left, e.mean, f.yaw, f.pitch, f.roll
+                    );
+                }
+                None => println!("{:60} no face", r["path"]),
+            }
+        }
+    }
+}
+
+fn sweep(images: &[ImageResult], label: &str) -> Vec<(f32, f32, f64, f64)> {
+    let (gallery, known, unknown) = eval::open_set_split(images, 3);
+    let mut rows = Vec::new();
+    for margin in [0.0f32, 0.02, 0.03, 0.05, 0.08] {
+        let mut best: Option<(f32, f64, f64)> = None;
+        let mut t = 0.80f32;
+        while t < 0.98 {
+            let os = eval::open_set(&gallery, &known, &unknown, &MatchPolicy { accept: t, margin, grey: t });
+            let far = os.false_accepts as f64 / os.unknown_probes.max(1) as f64;
+            let acc = os.accepted_correct as f64 / os.known_probes.max(1) as f64;
+            rows.push((t, margin, far, acc));
+            if far <= 0.02 && best.is_none() {
+                best = Some((t, far, acc));
+            }
+            t += 0.0025;
+        }
+        if let Some((t, far, acc)) = best {
+            println!("{label}: margin {margin:.2}: lowest accept with FAR<=2%: {t:.4} -> FAR {far:.4}, rank1_accepted {acc:.4}");
+        }
+    }
+    rows
+}
+
+fn dev(engine: &FaceEngine, dir: &Path, opts: AnalyzeOptions) {
+    let t0 = std::time::Instant::now();
+    let images = eval::embed_dataset(engine, dir, &opts).unwrap();
+    eprintln!("embedded {} images in {:.1}s ({opts:?})", images.len(), t0.elapsed().as_secs_f64());
+    let scores = eval::pair_scores(&images, dir).unwrap();
+    let (bt, ba) = eval::best_threshold(&scores);
+    println!("faces: {}/{}", images.iter().filter(|r| r.embedding.is_some()).count(), images.len());
+    for t in [0.78f32, 0.80, 0.82, 0.84, 0.86, 0.88, 0.90] {
+        println!("verification accuracy at {t:.2}: {:.4}", eval::accuracy_at(&scores, t));
+    }
+    println!("best threshold {bt:.4} -> {ba:.4}");
+    let (tar, thr) = eval::tar_at_far(&images, 1e-3);
+    println!("TAR@FAR1e-3 {tar:.4} at {thr:.4}");
+    let (r1, n) = eval::rank1(&images);
+    println!("rank1 {r1:.4} over {n} probes");
+    let _ = sweep(&images, "all");
+    // Stability: identities split by parity of their index (each half keeps its own every-5th hold-out).
+    let order: Vec<String> = {
+        let mut v: Vec<String> = Vec::new();
+        for r in &images {
+            if !v.contains(&r.identity) {
+                v.push(r.identity.clone());
+            }
+        }
+        v
+    };
+    for half in 0..2 {
+        let sub: Vec<ImageResult> =
+            images.iter().filter(|r| order.iter().position(|x| x == &r.identity).unwrap() % 2 == half).cloned().collect();
+        let _ = sweep(&sub, &format!("half {half}"));
+    }
+    // The missed faces.
+    for r in images.iter().filter(|r| r.embedding.is_none()) {
+        println!("missed: {} (faces {})", r.path, r.faces_found);
+    }
+    let json = eval::eval_json(&images, dir, &MatchPolicy::KIOSK).unwrap();
+    println!("{json}");
+}

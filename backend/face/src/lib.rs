@@ -1,0 +1,31 @@
+//! Face engine: decode -> detect (BlazeFace) -> landmarks (FaceMesh + iris) -> align (dlib template)
+//! -> 128-D embedding (dlib ResNet), plus the 1:N gallery, quality gates, liveness signals and the
+//! evaluation/benchmark functions behind the backend's `eval-face` and `bench-face` commands.
+//!
+//! All models run on the CPU with `tract-onnx`. Frames only live in memory: nothing in this crate
+//! writes or logs pixels.
+
+pub mod align;
+pub mod decode;
+pub mod detect;
+pub mod embedding;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod gallery;
+pub mod geometry;
+pub mod landmarks;
+pub mod liveness;
+pub mod quality;
+
+pub use decode::{decode_image, DecodeLimits};
+pub use detect::{BBox, Detection};
+pub use embedding::{centroid, similarity, Embedding, Encoding, EncodingError, EMBEDDING_DIM};
+pub use engine::{AlignMode, AnalyzeOptions, EyeOpenness, FaceEngine, FaceObservation, FrameAnalysis, StageTimings};
+pub use error::{FaceError, ModelError};
+pub use gallery::{decide, Candidate, EmployeeId, Gallery, MatchDecision, MatchPolicy, SearchResult};
+pub use quality::{assess_quality, QualityIssue, QualityLimits, QualityVerdict};
+
+/// Cosine similarity at or above which two single images are judged to show the same person
+/// (pair verification, and the agreement check between registration frames).
+pub const VERIFY_THRESHOLD: f32 = 0.80;

@@ -1,0 +1,356 @@
+//! Active liveness: a pure verdict over the per-frame observations of one kiosk burst and the
+//! challenge's steps (BLINK, TURN_LEFT, TURN_RIGHT).
+//!
+//! Requirements checked, in this order: enough frames; exactly one face in (almost) every frame; the
+//! same identity throughout (every frame's embedding close to the burst's medoid); then each asked step,
+//! in the asked order: a blink is a relative drop of eye openness against the same burst's open-eye
+//! frames followed by a recovery; a turn is a yaw beyond a threshold in the asked direction, after a
+//! frontal frame. A static photo (no blink, no yaw change) and a photo swapped mid-burst fail.
+
+use serde::{Deserialize, Serialize};
+
+use crate::embedding::Embedding;
+use crate::engine::FrameAnalysis;
+
+/// One challenge step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Step {
+    Blink,
+    /// Turn to the subject's own left.
+    TurnLeft,
+    /// Turn to the subject's own right.
+    TurnRight,
+}
+
+impl std::str::FromStr for Step {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "BLINK" => Ok(Step::Blink),
+            "TURN_LEFT" => Ok(Step::TurnLeft),
+            "TURN_RIGHT" => Ok(Step::TurnRight),
+            other => Err(format!("unknown liveness step {other:?}")),
+        }
+    }
+}
+
+/// What liveness needs from one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameSignals {
+    pub faces_found: usize,
+    /// Yaw ratio of the chosen face (see [`crate::FaceObservation::yaw`]).
+    pub yaw: Option<f32>,
+    /// Mean iris-refined eye openness of the chosen face.
+    pub eye_openness: Option<f32>,
+    pub embedding: Option<Embedding>,
+}
+
+impl FrameSignals {
+    pub fn from_analysis(a: &FrameAnalysis) -> FrameSignals {
+        let f = a.face.as_ref();
+        FrameSignals {
+            faces_found: a.faces_found,
+            yaw: f.map(|f| f.yaw),
+            eye_openness: f.and_then(|f| f.eyes.map(|e| e.mean)),
+            embedding: f.and_then(|f| f.embedding.clone()),
+        }
+    }
+}
+
+/// Thresholds of the liveness verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LivenessConfig {
+    pub min_frames: usize,
+    /// Frames allowed without exactly one face (a glitch, motion blur).
+    pub max_bad_frames: usize,
+    /// Every frame's embedding must be at least this similar to the burst's medoid frame.
+    pub min_identity_similarity: f32,
+    /// Blink: openness at or below `(1 - blink_drop) x` the burst's open-eye level...
+    pub blink_drop: f32,
+    /// ...with frames at or above `(1 - blink_recover_tolerance) x` that level before and after it.
+    pub blink_recover_tolerance: f32,
+    /// Turn: |yaw| at least this in the asked direction (labelled turns: left > +0.39, right < -0.52).
+    pub turn_yaw: f32,
+    /// A frame counts as frontal when |yaw| is at most this (labelled frontal: -0.17..+0.22).
+    pub frontal_yaw: f32,
+    /// Set when the frames are mirrored (a selfie preview's pixels rather than the camera's).
+    pub mirrored: bool,
+}
+
+impl Default for LivenessConfig {
+    fn default() -> Self {
+        LivenessConfig {
+            min_frames: 4,
+            max_bad_frames: 1,
+            min_identity_similarity: crate::VERIFY_THRESHOLD,
+            blink_drop: 0.25,
+            blink_recover_tolerance: 0.15,
+            turn_yaw: 0.30,
+            frontal_yaw: 0.22,
+            mirrored: false,
+        }
+    }
+}
+
+/// Why liveness failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LivenessFailure {
+    NoSteps,
+    TooFewFrames { frames: usize, min: usize },
+    NoFace { frames: usize },
+    MultipleFaces { frames: usize },
+    IdentityChanged { frame: usize, similarity: f32 },
+    /// The step was not seen at all.
+    StepMissing { step: Step },
+    /// The step was seen, but not after the previous one.
+    WrongOrder { step: Step },
+}
+
+impl LivenessFailure {
+    pub fn message_id(&self) -> String {
+        match self {
+            LivenessFailure::NoSteps => "Tantangan tidak berisi langkah.".into(),
+            LivenessFailure::TooFewFrames { .. } => "Rekaman terlalu pendek: ulangi.".into(),
+            LivenessFailure::NoFace { .. } => "Wajah tidak terlihat di sebagian rekaman.".into(),
+            LivenessFailure::MultipleFaces { .. } => "Lebih dari satu wajah terlihat.".into(),
+            LivenessFailure::IdentityChanged { .. } => "Wajah berganti selama rekaman.".into(),
+            LivenessFailure::StepMissing { step } | LivenessFailure::WrongOrder { step } => match step {
+                Step::Blink => "Kedipan mata tidak terdeteksi: ikuti petunjuk.".into(),
+                Step::TurnLeft => "Gerakan menoleh ke kiri tidak terdeteksi.".into(),
+                Step::TurnRight => "Gerakan menoleh ke kanan tidak terdeteksi.".into(),
+            },
+        }
+    }
+}
+
+/// Outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivenessVerdict {
+    pub passed: bool,
+    pub failure: Option<LivenessFailure>,
+    /// For each step, the frame index where it was completed (only when passed).
+    pub step_frames: Vec<usize>,
+    /// Index of the medoid frame (the most typical face of the burst), the natural frame to match.
+    pub reference_frame: Option<usize>,
+}
+
+fn fail(f: LivenessFailure) -> LivenessVerdict {
+    LivenessVerdict { passed: false, failure: Some(f), step_frames: vec![], reference_frame: None }
+}
+
+/// Index of the frame whose embedding has the highest mean similarity to all others.
+pub fn medoid(embs: &[(usize, &Embedding)]) -> Option<usize> {
+    let mut best: Option<(f32, usize)> = None;
+    for (i, (fi, a)) in embs.iter().enumerate() {
+        let s: f32 = embs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, (_, b))| a.similarity(b)).sum();
+        if best.is_none_or(|(bs, _)| s > bs) {
+            best = Some((s, *fi));
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+/// Finds where `step` is completed at or after frame `from`; returns the index after the event.
+fn find_step(step: Step, frames: &[FrameSignals], from: usize, cfg: &LivenessConfig, open_level: Option<f32>) -> Option<usize> {
+    match step {
+        Step::Blink => {
+            let level = open_level?;
+            let closed = level * (1.0 - cfg.blink_drop);
+            let open = level * (1.0 - cfg.blink_recover_tolerance);
+            let eo = |i: usize| frames[i].eye_openness;
+            // An open frame, then a closed frame, then an open frame again, all from `from` on.
+            let mut seen_open = false;
+            let mut closed_at = None;
+            for i in from..frames.len() {
+                let Some(v) = eo(i) else { continue };
+                if closed_at.is_none() {
+                    if v >= open {
+                        seen_open = true;
+                    } else if v <= closed && seen_open {
+                        closed_at = Some(i);
+                    }
+                } else if v >= open {
+                    return Some(i + 1);
+                }
+            }
+            None
+        }
+        Step::TurnLeft | Step::TurnRight => {
+            let mut sign = if step == Step::TurnLeft { 1.0 } else { -1.0 };
+            if cfg.mirrored {
+                sign = -sign;
+            }
+            let mut seen_frontal = false;
+            for (i, f) in frames.iter().enumerate().skip(from) {
+                let Some(y) = f.yaw else { continue };
+                if y.abs() <= cfg.frontal_yaw {
+                    seen_frontal = true;
+                } else if seen_frontal && sign * y >= cfg.turn_yaw {
+                    return Some(i + 1);
+                }
+            }
+            None
+        }
+    }
+}
+
+/// The liveness verdict for a burst of frames (in capture order) and the asked steps (in order).
+pub fn verify(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> LivenessVerdict {
+    if steps.is_empty() {
+        return fail(LivenessFailure::NoSteps);
+    }
+    if frames.len() < cfg.min_frames {
+        return fail(LivenessFailure::TooFewFrames { frames: frames.len(), min: cfg.min_frames });
+    }
+    let no_face = frames.iter().filter(|f| f.faces_found == 0).count();
+    let multi = frames.iter().filter(|f| f.faces_found > 1).count();
+    if no_face + multi > cfg.max_bad_frames {
+        return fail(if multi > 0 { LivenessFailure::MultipleFaces { frames: multi } } else { LivenessFailure::NoFace { frames: no_face } });
+    }
+    // Only frames with exactly one face take part from here on.
+    let good: Vec<FrameSignals> = frames.iter().filter(|f| f.faces_found == 1).cloned().collect();
+    let index_of: Vec<usize> = frames.iter().enumerate().filter(|(_, f)| f.faces_found == 1).map(|(i, _)| i).collect();
+
+    let embs: Vec<(usize, &Embedding)> = good.iter().enumerate().filter_map(|(i, f)| f.embedding.as_ref().map(|e| (i, e))).collect();
+    let reference = medoid(&embs);
+    if let Some(r) = reference {
+        let re = good[r].embedding.as_ref().expect("medoid has an embedding");
+        for (i, e) in &embs {
+            let s = e.similarity(re);
+            if s < cfg.min_identity_similarity {
+                return fail(LivenessFailure::IdentityChanged { frame: index_of[*i], similarity: s });
+            }
+        }
+    }
+
+    // The burst's open-eye level: the 75th percentile of eye openness over near-frontal frames
+    // (turned heads distort the aspect ratio), or over all frames when too few are frontal.
+    let collect = |frontal_only: bool| -> Vec<f32> {
+        good.iter()
+            .filter(|f| !frontal_only || f.yaw.is_some_and(|y| y.abs() <= cfg.turn_yaw))
+            .filter_map(|f| f.eye_openness)
+            .collect()
+    };
+    let mut eo = collect(true);
+    if eo.len() < 3 {
+        eo = collect(false);
+    }
+    eo.sort_by(|a, b| a.total_cmp(b));
+    let open_level = (!eo.is_empty()).then(|| eo[((eo.len() as f32 * 0.75) as usize).min(eo.len() - 1)]);
+
+    let mut cursor = 0;
+    let mut step_frames = Vec::new();
+    for &step in steps {
+        match find_step(step, &good, cursor, cfg, open_level) {
+            Some(next) => {
+                step_frames.push(index_of[next - 1]);
+                cursor = next;
+            }
+            None => {
+                let anywhere = find_step(step, &good, 0, cfg, open_level).is_some();
+                return fail(if anywhere { LivenessFailure::WrongOrder { step } } else { LivenessFailure::StepMissing { step } });
+            }
+        }
+    }
+    LivenessVerdict { passed: true, failure: None, step_frames, reference_frame: reference.map(|r| index_of[r]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedding::tests::pseudo_random;
+
+    fn frame(yaw: f32, eyes: f32, seed: u64) -> FrameSignals {
+        FrameSignals { faces_found: 1, yaw: Some(yaw), eye_openness: Some(eyes), embedding: Some(pseudo_random(seed)) }
+    }
+
+    /// Frames of one person: embeddings are small perturbations of one vector.
+    fn person(yaw_eyes: &[(f32, f32)]) -> Vec<FrameSignals> {
+        let base = pseudo_random(1);
+        yaw_eyes
+            .iter()
+            .enumerate()
+            .map(|(i, &(y, e))| {
+                let noise = pseudo_random(100 + i as u64);
+                let v: Vec<f32> = base.as_slice().iter().zip(noise.as_slice()).map(|(a, b)| a + 0.2 * b).collect();
+                FrameSignals { faces_found: 1, yaw: Some(y), eye_openness: Some(e), embedding: Embedding::from_raw(&v) }
+            })
+            .collect()
+    }
+
+    const OPEN: f32 = 0.28;
+    const SHUT: f32 = 0.14;
+
+    #[test]
+    fn blink_then_turn_left_passes() {
+        let f = person(&[(0.0, OPEN), (0.02, OPEN), (0.0, SHUT), (0.01, OPEN), (0.2, OPEN), (0.45, 0.3), (0.1, OPEN)]);
+        let v = verify(&f, &[Step::Blink, Step::TurnLeft], &LivenessConfig::default());
+        assert!(v.passed, "{v:?}");
+        assert_eq!(v.step_frames, vec![3, 5]);
+        assert!(v.reference_frame.is_some());
+    }
+
+    #[test]
+    fn static_photo_fails() {
+        let f = person(&[(0.05, OPEN); 10]);
+        let v = verify(&f, &[Step::Blink, Step::TurnRight], &LivenessConfig::default());
+        assert_eq!(v.failure, Some(LivenessFailure::StepMissing { step: Step::Blink }));
+    }
+
+    #[test]
+    fn turn_in_the_wrong_direction_fails_and_mirroring_flips_it() {
+        let f = person(&[(0.0, OPEN), (0.0, SHUT), (0.0, OPEN), (-0.1, OPEN), (-0.6, OPEN), (0.0, OPEN)]);
+        let cfg = LivenessConfig::default();
+        let v = verify(&f, &[Step::Blink, Step::TurnLeft], &cfg);
+        assert_eq!(v.failure, Some(LivenessFailure::StepMissing { step: Step::TurnLeft }));
+        assert!(verify(&f, &[Step::Blink, Step::TurnRight], &cfg).passed);
+        let mirrored = LivenessConfig { mirrored: true, ..cfg };
+        assert!(verify(&f, &[Step::Blink, Step::TurnLeft], &mirrored).passed);
+    }
+
+    #[test]
+    fn steps_in_the_wrong_order_fail() {
+        // Turn first, then blink; asked: blink then turn.
+        let f = person(&[(0.0, OPEN), (0.5, OPEN), (0.0, OPEN), (0.0, SHUT), (0.0, OPEN), (0.0, OPEN)]);
+        let v = verify(&f, &[Step::Blink, Step::TurnLeft], &LivenessConfig::default());
+        assert_eq!(v.failure, Some(LivenessFailure::WrongOrder { step: Step::TurnLeft }));
+        assert!(verify(&f, &[Step::TurnLeft, Step::Blink], &LivenessConfig::default()).passed);
+    }
+
+    #[test]
+    fn a_blink_needs_recovery_and_a_relative_drop() {
+        // Eyes close and stay closed (a photo swapped for one with shut eyes): no recovery.
+        let f = person(&[(0.0, OPEN), (0.0, OPEN), (0.0, SHUT), (0.0, SHUT)]);
+        assert!(!verify(&f, &[Step::Blink], &LivenessConfig::default()).passed);
+        // Small jitter of openness is not a blink.
+        let f = person(&[(0.0, 0.28), (0.0, 0.26), (0.0, 0.24), (0.0, 0.27), (0.0, 0.28)]);
+        assert!(!verify(&f, &[Step::Blink], &LivenessConfig::default()).passed);
+        // Narrow eyes blinking (relative to their own open level) still count.
+        let f = person(&[(0.0, 0.20), (0.0, 0.21), (0.0, 0.12), (0.0, 0.20), (0.0, 0.21)]);
+        assert!(verify(&f, &[Step::Blink], &LivenessConfig::default()).passed);
+    }
+
+    #[test]
+    fn face_count_and_identity_are_checked() {
+        let mut f = person(&[(0.0, OPEN), (0.0, SHUT), (0.0, OPEN), (0.5, OPEN), (0.0, OPEN)]);
+        f[2].faces_found = 2;
+        f[3].faces_found = 2;
+        assert_eq!(verify(&f, &[Step::Blink], &LivenessConfig::default()).failure, Some(LivenessFailure::MultipleFaces { frames: 2 }));
+        let mut f = person(&[(0.0, OPEN), (0.0, SHUT), (0.0, OPEN), (0.0, OPEN), (0.0, OPEN)]);
+        f[4] = frame(0.0, OPEN, 999); // somebody else
+        assert!(matches!(verify(&f, &[Step::Blink], &LivenessConfig::default()).failure, Some(LivenessFailure::IdentityChanged { frame: 4, .. })));
+        let f = person(&[(0.0, OPEN), (0.0, SHUT)]);
+        assert!(matches!(verify(&f, &[Step::Blink], &LivenessConfig::default()).failure, Some(LivenessFailure::TooFewFrames { .. })));
+        assert_eq!(verify(&f, &[], &LivenessConfig::default()).failure, Some(LivenessFailure::NoSteps));
+    }
+
+    #[test]
+    fn steps_parse() {
+        assert_eq!("BLINK".parse::<Step>().unwrap(), Step::Blink);
+        assert_eq!("turn_left".parse::<Step>().unwrap(), Step::TurnLeft);
+        assert!("JUMP".parse::<Step>().is_err());
+        assert_eq!(serde_json::to_string(&Step::TurnRight).unwrap(), "\"TURN_RIGHT\"");
+    }
+}
