@@ -1,0 +1,110 @@
+//! Reads a `multipart/form-data` body into memory with limits (files and text fields). Uploaded bytes stay
+//! in memory; callers decide what (if anything) is stored.
+use actix_multipart::{Multipart, MultipartError};
+use futures_util::StreamExt;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_file_bytes: usize,
+    pub max_files: usize,
+    pub max_total_bytes: usize,
+    pub max_text_bytes: usize,
+}
+
+impl Limits {
+    pub const fn new(max_file_bytes: usize, max_files: usize) -> Self {
+        Limits {
+            max_file_bytes,
+            max_files,
+            max_total_bytes: max_file_bytes * max_files + 64 * 1024,
+            max_text_bytes: 4096,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Upload {
+    pub field: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+pub struct Form {
+    pub texts: Vec<(String, String)>,
+    pub files: Vec<Upload>,
+}
+
+impl Form {
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim())
+    }
+
+    pub fn files<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Upload> + 'a {
+        self.files.iter().filter(move |f| f.field == name)
+    }
+
+    pub fn take_files(&mut self, name: &str) -> Vec<Upload> {
+        let (mine, rest): (Vec<Upload>, Vec<Upload>) =
+            std::mem::take(&mut self.files).into_iter().partition(|f| f.field == name);
+        self.files = rest;
+        mine
+    }
+}
+
+fn map_err(e: MultipartError) -> AppError {
+    match e {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible => {
+            AppError::unsupported_media("Permintaan harus berupa multipart/form-data.")
+        }
+        other => AppError::bad_request("BAD_MULTIPART", format!("Data multipart tidak valid: {other}")),
+    }
+}
+
+pub async fn read(mut payload: Multipart, limits: Limits) -> AppResult<Form> {
+    let mut form = Form::default();
+    let mut total = 0usize;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(map_err)?;
+        let name = field.name().unwrap_or("").to_string();
+        let filename = field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_string);
+        let content_type = field.content_type().map(|m| m.essence_str().to_string());
+        let is_file = filename.is_some();
+        if is_file && form.files.len() >= limits.max_files {
+            return Err(AppError::payload_too_large(format!("Terlalu banyak berkas (maksimal {}).", limits.max_files)));
+        }
+        let cap = if is_file { limits.max_file_bytes } else { limits.max_text_bytes };
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(map_err)?;
+            total += chunk.len();
+            if buf.len() + chunk.len() > cap {
+                return Err(if is_file {
+                    AppError::payload_too_large(format!(
+                        "Berkas `{name}` terlalu besar (maksimal {} KB).",
+                        limits.max_file_bytes / 1024
+                    ))
+                } else {
+                    AppError::payload_too_large(format!("Isian `{name}` terlalu panjang."))
+                });
+            }
+            if total > limits.max_total_bytes {
+                return Err(AppError::payload_too_large("Permintaan terlalu besar."));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if is_file {
+            form.files.push(Upload { field: name, filename, content_type, bytes: buf });
+        } else {
+            let text = String::from_utf8(buf)
+                .map_err(|_| AppError::bad_request("BAD_MULTIPART", format!("Isian `{name}` bukan teks UTF-8.")))?;
+            form.texts.push((name, text));
+        }
+    }
+    Ok(form)
+}

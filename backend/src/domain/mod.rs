@@ -1,0 +1,4 @@
+//! Rules of attendance as pure functions: no HTTP, no database types. Heavily unit-tested.
+pub mod geofence;
+pub mod time;
+pub mod workdays;

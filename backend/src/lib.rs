@@ -1,0 +1,15 @@
+//! absensi wajah: face-recognition attendance. The library behind the `backend` binary; tests start the
+//! application in-process with [`startup::Application`].
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tls;
+pub mod uploads;

@@ -1,0 +1,2 @@
+//! Database-facing operations shared by the HTTP handlers and the CLI.
+pub mod users;

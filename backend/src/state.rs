@@ -1,0 +1,25 @@
+//! Shared application state, handed to handlers as `web::Data<AppState>`.
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::limiter::{FailureLimiter, RateLimiter};
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub login_limiter: Arc<FailureLimiter>,
+    pub kiosk_limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+        let login_limiter =
+            Arc::new(FailureLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
+        let kiosk_limiter = Arc::new(RateLimiter::new(config.kiosk_rate_per_minute, Duration::from_secs(60)));
+        AppState { db, config: Arc::new(config), login_limiter, kiosk_limiter }
+    }
+}
