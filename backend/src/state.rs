@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::limiter::{FailureLimiter, RateLimiter};
 use crate::config::Config;
+use crate::face_service::FaceService;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -13,13 +14,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub login_limiter: Arc<FailureLimiter>,
     pub kiosk_limiter: Arc<RateLimiter>,
+    pub face: Arc<FaceService>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+    pub fn new(db: DatabaseConnection, config: Config, face: Arc<FaceService>) -> Self {
         let login_limiter =
             Arc::new(FailureLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
         let kiosk_limiter = Arc::new(RateLimiter::new(config.kiosk_rate_per_minute, Duration::from_secs(60)));
-        AppState { db, config: Arc::new(config), login_limiter, kiosk_limiter }
+        AppState { db, config: Arc::new(config), login_limiter, kiosk_limiter, face }
     }
 }

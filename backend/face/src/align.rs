@@ -84,6 +84,8 @@ pub enum AlignPoints {
     Five,
     /// dlib's 68-point mean face (the 33 points dlib's own alignment uses), from FaceMesh.
     Dlib68,
+    /// The same without the mouth (dlib points 27-47: nose and eyes).
+    Dlib68EyesNose,
 }
 
 fn template_to_chip(t: (f64, f64)) -> (f64, f64) {
@@ -105,10 +107,14 @@ pub fn correspondences(lm: &[Landmark], points: AlignPoints) -> (Vec<(f64, f64)>
             DLIB_5_TEMPLATE.iter().map(|&t| template_to_chip(t)).collect(),
             MESH_5.iter().map(|&i| px(&[i])).collect(),
         ),
-        AlignPoints::Dlib68 => (
-            MESH_FOR_DLIB68.iter().map(|(d, _)| template_to_chip((DLIB_MEAN_X[d - 17], DLIB_MEAN_Y[d - 17]))).collect(),
-            MESH_FOR_DLIB68.iter().map(|(_, m)| px(m)).collect(),
-        ),
+        AlignPoints::Dlib68 | AlignPoints::Dlib68EyesNose => {
+            let keep = |d: usize| points == AlignPoints::Dlib68 || d <= 47;
+            let used: Vec<&(usize, &[usize])> = MESH_FOR_DLIB68.iter().filter(|(d, _)| keep(*d)).collect();
+            (
+                used.iter().map(|(d, _)| template_to_chip((DLIB_MEAN_X[d - 17], DLIB_MEAN_Y[d - 17]))).collect(),
+                used.iter().map(|(_, m)| px(m)).collect(),
+            )
+        }
     }
 }
 
@@ -130,7 +136,7 @@ mod tests {
     #[test]
     fn perfect_landmarks_recover_the_transform() {
         let truth = Affine::similarity(2.0, 0.3, 40.0, 25.0); // chip(dlib conv) -> image(dlib conv)
-        for points in [AlignPoints::Five, AlignPoints::Dlib68] {
+        for points in [AlignPoints::Five, AlignPoints::Dlib68, AlignPoints::Dlib68EyesNose] {
             let mut lm = vec![Landmark::default(); MESH_POINTS];
             let place = |lm: &mut Vec<Landmark>, idx: &[usize], t: (f64, f64)| {
                 let (x, y) = truth.apply_f64(template_to_chip(t).0, template_to_chip(t).1);
@@ -144,7 +150,7 @@ mod tests {
                         place(&mut lm, &[i], DLIB_5_TEMPLATE[k]);
                     }
                 }
-                AlignPoints::Dlib68 => {
+                AlignPoints::Dlib68 | AlignPoints::Dlib68EyesNose => {
                     for (d, m) in MESH_FOR_DLIB68 {
                         place(&mut lm, m, (DLIB_MEAN_X[d - 17], DLIB_MEAN_Y[d - 17]));
                     }

@@ -46,6 +46,10 @@ pub struct AnalyzeOptions {
     pub min_mesh_presence: f32,
     /// Which landmarks drive the alignment for the embedding.
     pub align: AlignMode,
+    /// Run FaceMesh a second time on the crop derived from its first landmarks (+1 FaceMesh run).
+    pub refine_mesh: bool,
+    /// Average the embeddings of the chip and of its mirror image (+1 ResNet run).
+    pub flip_average: bool,
 }
 
 /// Serializable mirror of [`AlignPoints`].
@@ -53,6 +57,8 @@ pub struct AnalyzeOptions {
 pub enum AlignMode {
     Five,
     Dlib68,
+    /// dlib's 68-point mean face, eyes and nose only (no mouth).
+    Dlib68EyesNose,
 }
 
 impl From<AlignMode> for AlignPoints {
@@ -60,13 +66,22 @@ impl From<AlignMode> for AlignPoints {
         match m {
             AlignMode::Five => AlignPoints::Five,
             AlignMode::Dlib68 => AlignPoints::Dlib68,
+            AlignMode::Dlib68EyesNose => AlignPoints::Dlib68EyesNose,
         }
     }
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        AnalyzeOptions { embedding: true, eyes: true, min_detection_score: 0.5, min_mesh_presence: 0.5, align: AlignMode::Dlib68 }
+        AnalyzeOptions {
+            embedding: true,
+            eyes: true,
+            min_detection_score: 0.5,
+            min_mesh_presence: 0.5,
+            align: AlignMode::Dlib68,
+            refine_mesh: false,
+            flip_average: false,
+        }
     }
 }
 
@@ -332,17 +347,39 @@ impl FaceEngine {
         let (w, h) = img.dimensions();
         let mut timings = StageTimings::default();
 
-        let t = Instant::now();
-        let mut dets = self.detect(img, 0.0, opts.min_detection_score)?;
+        // Detection, then FaceMesh on the largest detections to confirm them (its face-presence score
+        // rejects cats and texture that fooled the detector). Only when nothing is confirmed, the frame
+        // is tried again with a 25% black border (helps faces that fill or overflow the frame).
         let mut padded = false;
-        if dets.is_empty() {
-            dets = self.detect(img, 0.25, opts.min_detection_score)?;
-            padded = !dets.is_empty();
+        let (mut dets, mut chosen) = self.detect_confirmed(img, 0.0, opts, &mut timings)?;
+        if chosen.is_none() {
+            let (d, c) = self.detect_confirmed(img, 0.25, opts, &mut timings)?;
+            if c.is_some() {
+                padded = true;
+                dets = d;
+                chosen = c;
+            }
         }
-        timings.detect_ms = ms(t);
+        let face = match chosen {
+            None => None,
+            Some((i, lm, presence)) => Some(self.observe(img, &dets[i], lm, presence, opts, &mut timings)?),
+        };
+        timings.total_ms = ms(t_start);
+        Ok(FrameAnalysis { width: w, height: h, faces_found: dets.len(), detections: dets, found_on_padded_retry: padded, face, timings })
+    }
 
-        // FaceMesh on the largest detections confirms them (its face-presence score rejects cats and
-        // background texture that fooled the detector); the largest confirmed face is analysed.
+    /// Detections confirmed by FaceMesh (best score first) and the largest one with its landmarks.
+    #[allow(clippy::type_complexity)]
+    fn detect_confirmed(
+        &self,
+        img: &RgbImage,
+        border: f32,
+        opts: &AnalyzeOptions,
+        timings: &mut StageTimings,
+    ) -> Result<(Vec<Detection>, Option<(usize, Vec<Landmark>, f32)>), FaceError> {
+        let t = Instant::now();
+        let dets = self.detect(img, border, opts.min_detection_score)?;
+        timings.detect_ms += ms(t);
         let t = Instant::now();
         let mut order: Vec<usize> = (0..dets.len()).collect();
         order.sort_by(|&a, &b| dets[b].bbox.area().total_cmp(&dets[a].bbox.area()));
@@ -354,23 +391,30 @@ impl FaceEngine {
                 confirmed.push(i);
                 continue;
             }
-            let (lm, presence) = self.mesh_landmarks(img, &landmarks::mesh_crop(&dets[i]))?;
+            let (mut lm, mut presence) = self.mesh_landmarks(img, &landmarks::mesh_crop(&dets[i]))?;
             if presence >= opts.min_mesh_presence {
-                confirmed.push(i);
                 if chosen.is_none() {
-                    chosen = Some((i, lm, presence));
+                    if opts.refine_mesh {
+                        // Second pass on the crop derived from the first landmarks (MediaPipe's tracking
+                        // ROI): a tighter, better-centred crop gives more exact points.
+                        let (lm2, p2) = self.mesh_landmarks(img, &landmarks::mesh_crop_from_landmarks(&lm))?;
+                        if p2 >= opts.min_mesh_presence {
+                            lm = lm2;
+                            presence = p2;
+                        }
+                    }
+                    chosen = Some((confirmed.len(), lm, presence));
                 }
+                confirmed.push(i);
             }
         }
-        timings.landmarks_ms = ms(t);
+        timings.landmarks_ms += ms(t);
+        // Keep the chosen face's index valid after re-ordering by score.
+        let chosen_det = chosen.as_ref().map(|(k, _, _)| confirmed[*k]);
         confirmed.sort();
-        let face = match chosen {
-            None => None,
-            Some((i, lm, presence)) => Some(self.observe(img, &dets[i], lm, presence, opts, &mut timings)?),
-        };
-        let dets: Vec<Detection> = confirmed.into_iter().map(|i| dets[i].clone()).collect();
-        timings.total_ms = ms(t_start);
-        Ok(FrameAnalysis { width: w, height: h, faces_found: dets.len(), detections: dets, found_on_padded_retry: padded, face, timings })
+        let dets: Vec<Detection> = confirmed.iter().map(|&i| dets[i].clone()).collect();
+        let chosen = chosen.map(|(_, lm, p)| (confirmed.iter().position(|&i| Some(i) == chosen_det).expect("chosen is confirmed"), lm, p));
+        Ok((dets, chosen))
     }
 
     /// BlazeFace on the letterboxed frame, optionally with a black border of `border` x each side
@@ -481,7 +525,23 @@ impl FaceEngine {
         let chip = warp_rgb(img, &chip_map, CHIP_SIZE, CHIP_SIZE);
         let sharpness = laplacian_variance(&chip, CHIP_SIZE);
         let embedding = if opts.embedding {
-            let raw = self.embed_chip(&chip)?;
+            let mut raw = self.embed_chip(&chip)?;
+            if opts.flip_average {
+                let n = CHIP_SIZE;
+                let mut flipped = vec![0f32; chip.len()];
+                for y in 0..n {
+                    for x in 0..n {
+                        let (o, i) = ((y * n + x) * 3, (y * n + (n - 1 - x)) * 3);
+                        flipped[o..o + 3].copy_from_slice(&chip[i..i + 3]);
+                    }
+                }
+                let raw_f = self.embed_chip(&flipped)?;
+                let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                let (na, nb) = (norm(&raw), norm(&raw_f));
+                for (a, b) in raw.iter_mut().zip(&raw_f) {
+                    *a = *a / na + *b / nb;
+                }
+            }
             Some(Embedding::from_raw(&raw).ok_or_else(|| FaceError::Inference("embedding is zero or not finite".into()))?)
         } else {
             None

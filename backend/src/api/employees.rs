@@ -340,6 +340,7 @@ pub async fn remove(
         _ => e.into(),
     })?;
     txn.commit().await?;
+    state.face.remove(m.id);
     for f in m.foto_profil.iter().chain(leaves.iter().filter_map(|l| l.bukti_foto.as_ref())) {
         uploads::remove_image(&state.config.upload_dir, f).await;
     }

@@ -86,8 +86,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut HashMap<String, String>)
     env.insert("DAILY_CLOSE_ENABLED".into(), "false".into());
     customise(&mut env);
     let config = Config::from_source(&env).expect("test config");
-    let db = backend::startup::prepare(&config).await.expect("prepare database");
-    let state = AppState::new(db.clone(), config.clone());
+    let state: AppState = backend::startup::build_state(config.clone()).await.expect("build app state");
+    let db = state.db.clone();
     let app = Application::build_with(state).expect("build app");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
