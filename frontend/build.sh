@@ -65,8 +65,10 @@ fi
 cd "$ROOT"
 cargo fetch --target wasm32-unknown-unknown >/dev/null
 
-# 6. build
-say "trunk build --release"
+# 6. build. `--cfg erase_components` makes Leptos type-erase component views: the same app, a .wasm about 13%
+# smaller (measured: 436 -> 381 KB gzipped). RUSTFLAGS only reaches the wasm32 crates (trunk passes --target).
+export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
+say "trunk build --release (RUSTFLAGS=$RUSTFLAGS)"
 trunk build --release "$@"
 
 wasm="$(ls -S dist/*.wasm 2>/dev/null | head -n1 || true)"

@@ -124,7 +124,7 @@ pub fn Pager(page: RwSignal<u64>, #[prop(into)] total: Signal<u64>, per_page: u6
         <nav class="pager" aria-label="Halaman">
             <button
                 class="btn"
-                disabled=move || page.get() <= 1
+                disabled=move || { page.get() <= 1 }
                 on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
             >
                 "‹ Sebelumnya"
@@ -136,7 +136,7 @@ pub fn Pager(page: RwSignal<u64>, #[prop(into)] total: Signal<u64>, per_page: u6
             </span>
             <button
                 class="btn"
-                disabled=move || page.get() >= pages()
+                disabled=move || { page.get() >= pages() }
                 on:click=move |_| page.update(|p| *p += 1)
             >
                 "Berikutnya ›"

@@ -465,7 +465,7 @@ pub fn Absen() -> impl IntoView {
                 <div class="kiosk-clock" aria-label="Jam sekarang">{move || clock.get()}</div>
             </header>
 
-            <div class="kiosk-cam" class:busy=move || matches!(phase.get(), Phase::Capturing | Phase::Sending | Phase::Preparing(_))>
+            <div class="kiosk-cam" class:compact=move || phase.get() == Phase::LeaveForm class:busy=move || matches!(phase.get(), Phase::Capturing | Phase::Sending | Phase::Preparing(_))>
                 <video node_ref=video class="mirror" autoplay playsinline muted aria-label="Pratinjau kamera depan"></video>
                 <div class="oval" aria-hidden="true"></div>
                 {move || match phase.get() {

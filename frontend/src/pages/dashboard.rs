@@ -238,13 +238,15 @@ pub fn Dashboard() -> impl IntoView {
                                         let when = match (&ev.check_in, &ev.check_out) {
                                             (_, Some(out)) => format!("Pulang {}", fmt::hm(Some(out))),
                                             (Some(inn), None) => format!("Masuk {}", fmt::hm(Some(inn))),
-                                            _ => ev.dibuat.as_deref().map(fmt::ts_time).unwrap_or_default(),
+                                            _ => String::new(),
                                         };
                                         view! {
                                             <li class="list-item">
                                                 <div class="grow">
                                                     <strong>{ev.nama}</strong>
-                                                    <div class="muted small">{format!("{} · {}", fmt::date_medium(&ev.tanggal), when)}</div>
+                                                    <div class="muted small">
+                                                        {if when.is_empty() { fmt::date_medium(&ev.tanggal) } else { format!("{} · {}", fmt::date_medium(&ev.tanggal), when) }}
+                                                    </div>
                                                 </div>
                                                 <Badge status=ev.status/>
                                             </li>

@@ -126,7 +126,7 @@ pub fn Izin() -> impl IntoView {
                 Some(Ok(p)) => {
                     view! {
                         <div class="table-wrap">
-                            <table class="table">
+                            <table class="table cards">
                                 <thead>
                                     <tr>
                                         <th scope="col">"Karyawan"</th>
@@ -149,17 +149,17 @@ pub fn Izin() -> impl IntoView {
                                             let ket = if l.keterangan.is_empty() { l.alasan.clone() } else { l.keterangan.clone() };
                                             view! {
                                                 <tr>
-                                                    <td>
+                                                    <td data-label="Karyawan">
                                                         <strong>{l.nama.clone()}</strong>
                                                         <div class="muted small mono">{l.kode.clone()}</div>
                                                     </td>
-                                                    <td>{l.jenis.clone()}</td>
-                                                    <td class="nowrap">
+                                                    <td data-label="Jenis">{l.jenis.clone()}</td>
+                                                    <td class="nowrap" data-label="Tanggal">
                                                         {fmt::date_range(&l.tanggal_mulai, &l.tanggal_selesai)}
                                                         <div class="muted small">{l.hari.map(|h| format!("{h} hari kerja"))}</div>
                                                     </td>
-                                                    <td class="clamp-cell">{ket}</td>
-                                                    <td><Badge status=l.status.clone()/></td>
+                                                    <td class="clamp-cell" data-label="Keterangan">{ket}</td>
+                                                    <td data-label="Status"><Badge status=l.status.clone()/></td>
                                                     <td class="actions">
                                                         {proof.map(|l| view! {
                                                             <button class="btn small" on:click=move |_| dialog.set(Dialog::Proof(l.clone()))>"Bukti"</button>

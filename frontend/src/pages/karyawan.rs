@@ -149,7 +149,7 @@ pub fn Karyawan() -> impl IntoView {
                 Some(Ok(p)) => {
                     view! {
                         <div class="table-wrap">
-                            <table class="table">
+                            <table class="table cards">
                                 <thead>
                                     <tr>
                                         <th scope="col"><span class="sr-only">"Foto"</span></th>
@@ -172,23 +172,23 @@ pub fn Karyawan() -> impl IntoView {
                                             let id = e.id;
                                             view! {
                                                 <tr class:inactive=!e.aktif>
-                                                    <td>
+                                                    <td class="avatar-cell">
                                                         <Avatar nama=e.nama.clone() url=e.foto_url.clone() ver=photo_ver/>
                                                     </td>
-                                                    <td class="mono">{e.kode.clone()}</td>
-                                                    <td>
+                                                    <td class="mono" data-label="Kode">{e.kode.clone()}</td>
+                                                    <td data-label="Nama">
                                                         <strong>{e.nama.clone()}</strong>
                                                         <div class="muted small">{e.email.clone().unwrap_or_default()}</div>
                                                     </td>
-                                                    <td>{e.shift_nama.clone().unwrap_or_else(|| "–".into())}</td>
-                                                    <td>
+                                                    <td data-label="Shift">{e.shift_nama.clone().unwrap_or_else(|| "–".into())}</td>
+                                                    <td data-label="Status">
                                                         {if e.aktif {
                                                             view! { <span class="badge ok">"Aktif"</span> }
                                                         } else {
                                                             view! { <span class="badge">"Nonaktif"</span> }
                                                         }}
                                                     </td>
-                                                    <td>
+                                                    <td data-label="Wajah">
                                                         <a href=format!("/register?employee={id}") class="nowrap">
                                                             {if e.face_registered {
                                                                 view! { <span class="badge ok">"✓ Terdaftar"</span> }

@@ -154,7 +154,7 @@ pub fn Laporan() -> impl IntoView {
                         } else {
                             view! {
                                 <div class="table-wrap">
-                                    <table class="table num-table">
+                                    <table class="table num-table cards">
                                         <thead>
                                             <tr>
                                                 <th scope="col">"Karyawan"</th>
@@ -172,14 +172,14 @@ pub fn Laporan() -> impl IntoView {
                                                 .into_iter()
                                                 .map(|s| view! {
                                                     <tr>
-                                                        <td><strong>{s.nama}</strong><div class="muted small mono">{s.kode}</div></td>
-                                                        <td>{s.hadir}</td>
-                                                        <td>{s.terlambat}</td>
-                                                        <td>{fmt::minutes(s.late_minutes)}</td>
-                                                        <td>{fmt::minutes(s.early_leave_minutes)}</td>
-                                                        <td>{s.izin}</td>
-                                                        <td>{s.alpa}</td>
-                                                        <td>{s.ditolak}</td>
+                                                        <td data-label="Karyawan"><strong>{s.nama}</strong><div class="muted small mono">{s.kode}</div></td>
+                                                        <td data-label="Hadir">{s.hadir}</td>
+                                                        <td data-label="Terlambat">{s.terlambat}</td>
+                                                        <td data-label="Total terlambat">{fmt::minutes(s.late_minutes)}</td>
+                                                        <td data-label="Pulang cepat">{fmt::minutes(s.early_leave_minutes)}</td>
+                                                        <td data-label="Izin">{s.izin}</td>
+                                                        <td data-label="Alpa">{s.alpa}</td>
+                                                        <td data-label="Ditolak">{s.ditolak}</td>
                                                     </tr>
                                                 })
                                                 .collect_view()}
@@ -230,7 +230,7 @@ fn RowsTable(rows: Vec<AttendanceRow>, page: RwSignal<u64>, editing: RwSignal<Op
     let rows = StoredValue::new(rows);
     view! {
         <div class="table-wrap">
-            <table class="table">
+            <table class="table cards">
                 <thead>
                     <tr>
                         <th scope="col">"Tanggal"</th>
@@ -255,13 +255,13 @@ fn RowsTable(rows: Vec<AttendanceRow>, page: RwSignal<u64>, editing: RwSignal<Op
                                     let r_edit = r.clone();
                                     view! {
                                         <tr>
-                                            <td class="nowrap">{fmt::date_medium(&r.tanggal)}</td>
-                                            <td><strong>{r.nama}</strong><div class="muted small mono">{r.kode}</div></td>
-                                            <td class="mono">{fmt::hm(r.check_in.as_deref())}</td>
-                                            <td class="mono">{fmt::hm(r.check_out.as_deref())}</td>
-                                            <td><Badge status=r.status/></td>
-                                            <td>{r.similarity.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())}</td>
-                                            <td>{match r.liveness_ok { Some(true) => "✓", Some(false) => "✗", None => "–" }}</td>
+                                            <td class="nowrap" data-label="Tanggal">{fmt::date_medium(&r.tanggal)}</td>
+                                            <td data-label="Karyawan"><strong>{r.nama}</strong><div class="muted small mono">{r.kode}</div></td>
+                                            <td class="mono" data-label="Masuk">{fmt::hm(r.check_in.as_deref())}</td>
+                                            <td class="mono" data-label="Pulang">{fmt::hm(r.check_out.as_deref())}</td>
+                                            <td data-label="Status"><Badge status=r.status/></td>
+                                            <td data-label="Kemiripan">{r.similarity.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())}</td>
+                                            <td data-label="Liveness">{match r.liveness_ok { Some(true) => "✓", Some(false) => "✗", None => "–" }}</td>
                                             <td class="actions">
                                                 <button class="btn small" on:click=move |_| editing.set(Some(r_edit.clone()))>"Koreksi"</button>
                                             </td>

@@ -92,10 +92,11 @@ pub fn Login() -> impl IntoView {
                         bind:value=email
                     />
                 </label>
-                <label class="field">
-                    <span>"Kata sandi"</span>
+                <div class="field">
+                    <label for="login-pw">"Kata sandi"</label>
                     <span class="pw-wrap">
                         <input
+                            id="login-pw"
                             type=move || if show_pw.get() { "text" } else { "password" }
                             name="password"
                             autocomplete="current-password"
@@ -106,12 +107,13 @@ pub fn Login() -> impl IntoView {
                             type="button"
                             class="btn ghost small"
                             aria-pressed=move || show_pw.get().to_string()
+                            aria-controls="login-pw"
                             on:click=move |_| show_pw.update(|s| *s = !*s)
                         >
                             {move || if show_pw.get() { "Sembunyikan" } else { "Tampilkan" }}
                         </button>
                     </span>
-                </label>
+                </div>
                 <button type="submit" class="btn primary block" disabled=move || busy.get()>
                     {move || if busy.get() { "Memproses…" } else { "Masuk" }}
                 </button>

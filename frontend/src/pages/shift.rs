@@ -71,7 +71,7 @@ pub fn ShiftPage() -> impl IntoView {
                 Some(Ok(v)) => {
                     view! {
                         <div class="table-wrap">
-                            <table class="table">
+                            <table class="table cards">
                                 <thead>
                                     <tr>
                                         <th scope="col">"Nama"</th>
@@ -92,15 +92,15 @@ pub fn ShiftPage() -> impl IntoView {
                                             let s_del = s.clone();
                                             view! {
                                                 <tr class:inactive=!s.aktif>
-                                                    <td>
+                                                    <td data-label="Nama">
                                                         <strong>{s.nama.clone()}</strong>
                                                         {night.then(|| view! { <span class="badge info">"Malam"</span> })}
                                                     </td>
-                                                    <td class="mono">{s.jam_masuk.clone()}</td>
-                                                    <td class="mono">{s.jam_pulang.clone()}</td>
-                                                    <td>{format!("{} menit", s.toleransi_menit)}</td>
-                                                    <td>{s.employee_count}</td>
-                                                    <td>
+                                                    <td class="mono" data-label="Jam masuk">{s.jam_masuk.clone()}</td>
+                                                    <td class="mono" data-label="Jam pulang">{s.jam_pulang.clone()}</td>
+                                                    <td data-label="Toleransi">{format!("{} menit", s.toleransi_menit)}</td>
+                                                    <td data-label="Karyawan">{s.employee_count}</td>
+                                                    <td data-label="Status">
                                                         {if s.aktif {
                                                             view! { <span class="badge ok">"Aktif"</span> }
                                                         } else {
