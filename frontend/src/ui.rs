@@ -30,7 +30,13 @@ fn push_toast(ok: bool, text: String) {
         n.set(v + 1);
         v
     });
-    sig.update(|v| v.push(Toast { id, ok, text }));
+    sig.update(|v| {
+        v.push(Toast { id, ok, text });
+        // At most three on screen: the oldest goes first.
+        while v.len() > 3 {
+            v.remove(0);
+        }
+    });
     set_timeout(
         move || sig.update(|v| v.retain(|t| t.id != id)),
         std::time::Duration::from_millis(if ok { 4000 } else { 7000 }),

@@ -1,0 +1,203 @@
+// The owner's journey through the real backend, step by step, as a person clicks it: log in, create a shift,
+// create/edit/deactivate an employee with a profile photo, register the face with the (fake) camera, then the
+// employee's /absen with a fixed liveness challenge, a leave request and the report downloads.
+// Steps whose endpoints the backend does not offer yet (per its /api/openapi.json) are skipped, saying so.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openApp, screenshot, waitForApp } from '../lib/browser.js';
+import { blinkY4m, facesDir, makeY4m, readCsv, removeClip } from '../lib/camera.js';
+import { startServer, OFFICE } from '../lib/server.js';
+import { api, login } from '../lib/app.js';
+
+let server;
+let paths = new Set();
+let owner; // one logged-in browser for the owner steps
+const clips = [];
+const state = { shift: 'Reguler E2E', kode: `E2E${Date.now() % 100000}`, nama: 'Rina Uji Coba' };
+
+function has(method, p) {
+  return paths.has(`${method.toUpperCase()} ${p}`);
+}
+
+before(async () => {
+  server = await startServer({ env: { LIVENESS_FIXED_CHALLENGE: 'BLINK' } });
+  if (server.kind === 'static') return;
+  try {
+    const spec = await (await fetch(`${server.baseURL}/api/openapi.json`)).json();
+    for (const [p, ops] of Object.entries(spec.paths || {})) {
+      for (const m of Object.keys(ops)) paths.add(`${m.toUpperCase()} ${p}`);
+    }
+  } catch {
+    /* no spec: every optional step skips */
+  }
+  // The registration camera shows one colour face photo from the shared set (if this machine has it).
+  const faces = facesDir();
+  let camera;
+  if (faces) {
+    const rows = readCsv(path.join(faces, 'dev', 'identities.csv'));
+    const pick = rows.find((r) => r.identity.startsWith('faceapi_')) || rows[0];
+    state.facePhoto = path.join(faces, 'dev', pick.path);
+    camera = makeY4m([{ image: state.facePhoto, seconds: 2 }]);
+    clips.push(camera);
+  }
+  owner = await openApp({ baseURL: server.baseURL, viewport: 'desktop', camera });
+  owner.page.on('dialog', (d) => d.accept());
+});
+
+after(async () => {
+  await owner?.close();
+  for (const c of clips) removeClip(c);
+  await server?.stop();
+});
+
+const needsBackend = (t) => {
+  if (!server || server.kind === 'static') {
+    t.skip('needs the backend binary (cargo build -p backend)');
+    return true;
+  }
+  return false;
+};
+
+test('owner logs in', async (t) => {
+  if (needsBackend(t)) return;
+  await login(owner.page);
+  await waitForApp(owner.page);
+  await owner.page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await screenshot(owner.page, 'journey-01-dashboard');
+});
+
+test('owner creates a shift', async (t) => {
+  if (needsBackend(t)) return;
+  const p = owner.page;
+  await p.getByRole('navigation', { name: 'Menu utama' }).getByRole('link', { name: 'Shift' }).click();
+  await p.getByRole('button', { name: '+ Tambah shift' }).click();
+  const dlg = p.getByRole('dialog');
+  await dlg.getByLabel('Nama shift *').fill(state.shift);
+  await dlg.getByLabel('Jam masuk *').fill('08:00');
+  await dlg.getByLabel('Jam pulang *').fill('17:00');
+  await dlg.getByLabel('Toleransi terlambat (menit)').fill('10');
+  await dlg.getByRole('button', { name: 'Simpan' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  await p.getByRole('cell', { name: state.shift }).waitFor();
+  const { body } = await api(p, 'GET', '/api/shifts');
+  const s = body.find((x) => x.nama === state.shift);
+  assert.ok(s, 'shift exists in the API');
+  assert.equal(s.jam_masuk, '08:00');
+  assert.equal(s.toleransi_menit, 10);
+  state.shiftId = s.id;
+  await screenshot(p, 'journey-02-shift');
+});
+
+test('owner creates, edits, deactivates and reactivates an employee', async (t) => {
+  if (needsBackend(t)) return;
+  const p = owner.page;
+  await p.getByRole('navigation', { name: 'Menu utama' }).getByRole('link', { name: 'Karyawan' }).click();
+  await p.getByRole('button', { name: '+ Tambah karyawan' }).click();
+  let dlg = p.getByRole('dialog');
+  await dlg.getByLabel('Kode karyawan *').fill(state.kode);
+  await dlg.getByLabel('Nama lengkap *').fill('Rina Coba');
+  await dlg.getByLabel('E-mail').fill('rina.coba@contoh.id');
+  await dlg.getByLabel('Shift').selectOption({ label: `${state.shift} (08:00–17:00)` });
+  await dlg.getByRole('button', { name: 'Simpan' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  const row = () => p.getByRole('row').filter({ hasText: state.kode });
+  await row().waitFor();
+
+  // Edit: the new name shows in the list.
+  await row().getByRole('button', { name: 'Ubah' }).click();
+  dlg = p.getByRole('dialog');
+  await dlg.getByLabel('Nama lengkap *').fill(state.nama);
+  await dlg.getByRole('button', { name: 'Simpan' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  await row().getByText(state.nama).waitFor();
+
+  // Search finds it.
+  await p.getByLabel('Cari').fill(state.kode);
+  await p.waitForFunction((k) => document.querySelectorAll('tbody tr').length === 1 && document.querySelector('tbody').textContent.includes(k), state.kode);
+
+  const { body } = await api(p, 'GET', `/api/employees?q=${state.kode}`);
+  state.employeeId = body.items[0].id;
+  assert.equal(body.items[0].shift_id, state.shiftId);
+
+  // Deactivate (confirm dialog accepted), then find it under "Nonaktif" and reactivate.
+  await row().getByRole('button', { name: 'Nonaktifkan' }).click();
+  await row().waitFor({ state: 'detached' });
+  await p.getByLabel('Status').selectOption('false');
+  await row().getByRole('button', { name: 'Aktifkan' }).click();
+  await row().waitFor({ state: 'detached' });
+  await p.getByLabel('Status').selectOption('true');
+  await row().waitFor();
+  await screenshot(p, 'journey-03-karyawan');
+});
+
+test('owner uploads a profile photo', async (t) => {
+  if (needsBackend(t)) return;
+  if (!state.facePhoto) return t.skip('shared face photos not on this machine');
+  const p = owner.page;
+  const row = p.getByRole('row').filter({ hasText: state.kode });
+  await row.getByRole('button', { name: 'Foto' }).click();
+  const dlg = p.getByRole('dialog');
+  await dlg.locator('input[type=file]').setInputFiles(state.facePhoto);
+  await dlg.getByRole('button', { name: 'Unggah' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  await row.locator('img.avatar').waitFor();
+  const ok = await row.locator('img.avatar').evaluate((img) => img.complete && img.naturalWidth > 0);
+  assert.ok(ok, 'the avatar image loads from /api/employees/{id}/photo');
+});
+
+test('owner registers the face with the camera', async (t) => {
+  if (needsBackend(t)) return;
+  if (!has('POST', '/api/employees/{id}/face')) return t.skip('backend has no POST /api/employees/{id}/face yet');
+  if (!state.facePhoto) return t.skip('shared face photos not on this machine');
+  const p = owner.page;
+  await p.goto(`/register?employee=${state.employeeId}`);
+  await p.getByText('Wajah karyawan ini belum terdaftar.').waitFor();
+  await p.waitForFunction(() => document.querySelector('video')?.videoWidth > 0);
+  await p.getByRole('button', { name: 'Mulai ambil foto' }).click();
+  await p.getByText('Semua foto panduan sudah diambil').waitFor({ timeout: 40000 });
+  await p.getByLabel(/Karyawan telah menyetujui/).check();
+  await p.getByRole('button', { name: 'Daftarkan wajah' }).click();
+  await p.getByText(/Wajah sudah terdaftar|Wajah berhasil didaftarkan|✗/).first().waitFor({ timeout: 30000 });
+  await screenshot(p, 'journey-04-register');
+  const { body } = await api(p, 'GET', `/api/employees/${state.employeeId}/face`);
+  assert.equal(body.registered, true);
+});
+
+test('employee checks in on /absen with a blink', async (t) => {
+  if (needsBackend(t)) return;
+  if (!has('POST', '/api/kiosk/attend')) return t.skip('backend has no POST /api/kiosk/attend yet');
+  const blink = blinkY4m();
+  if (!blink) return t.skip('shared liveness photos not on this machine');
+  clips.push(blink.file);
+  // TODO when the kiosk exists: register blink.identity's open-eyes photo for an employee first, then:
+  const kiosk = await openApp({
+    baseURL: server.baseURL,
+    viewport: 'phone',
+    camera: blink.file,
+    geolocation: { latitude: OFFICE.latitude, longitude: OFFICE.longitude, accuracy: 8 },
+  });
+  try {
+    await kiosk.page.goto('/absen');
+    await kiosk.page.getByRole('button', { name: 'Absen Sekarang' }).click();
+    await kiosk.page.getByText('Kedipkan mata').waitFor({ timeout: 15000 });
+    await kiosk.page.locator('.result').waitFor({ timeout: 30000 });
+    await screenshot(kiosk.page, 'journey-05-absen-result');
+  } finally {
+    await kiosk.close();
+  }
+});
+
+test('report downloads as xlsx and pdf', async (t) => {
+  if (needsBackend(t)) return;
+  if (!has('GET', '/api/reports/attendance')) return t.skip('backend has no GET /api/reports/attendance yet');
+  const p = owner.page;
+  await p.goto('/laporan');
+  for (const [button, ext] of [['⬇ Excel (.xlsx)', 'xlsx'], ['⬇ PDF', 'pdf']]) {
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: button }).click()]);
+    const file = await download.path();
+    assert.ok(download.suggestedFilename().endsWith(`.${ext}`));
+    assert.ok(fs.statSync(file).size > 0);
+  }
+});
