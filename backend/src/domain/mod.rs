@@ -1,4 +1,5 @@
 //! Rules of attendance as pure functions: no HTTP, no database types. Heavily unit-tested.
+pub mod attendance;
 pub mod geofence;
 pub mod time;
 pub mod workdays;
