@@ -30,6 +30,12 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Back up or restore face encodings as JSON keyed by employee kode (`encodings export FILE`).
+    Encodings {
+        #[arg(value_parser = ["export", "import"])]
+        action: String,
+        file: std::path::PathBuf,
+    },
 }
 
 #[actix_web::main]
@@ -81,6 +87,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = backend::startup::prepare(&config).await?;
             let user = backend::services::users::create_owner(&db, &email, &password).await?;
             println!("owner created: id={} email={}", user.id, user.email);
+        }
+        Command::Encodings { action, file } => {
+            let state = backend::startup::build_state(config).await?;
+            if action == "export" {
+                let backup = backend::services::encodings::export(&state.db).await?;
+                let json = serde_json::to_string_pretty(&backup)?;
+                std::fs::write(&file, json).with_context(|| format!("write {}", file.display()))?;
+                println!("exported {} encodings to {}", backup.entries.len(), file.display());
+            } else {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+                let backup: backend::services::encodings::Backup =
+                    serde_json::from_str(&text).with_context(|| format!("parse {}", file.display()))?;
+                let r = backend::services::encodings::import(&state, &backup).await?;
+                println!("imported {} encodings", r.imported);
+                for k in &r.unknown_kode {
+                    println!("skipped: no employee with kode {k}");
+                }
+                for (who, why) in &r.refused {
+                    println!("refused: {who}: {why} -> register this face again");
+                }
+            }
         }
     }
     Ok(())

@@ -40,21 +40,27 @@ pub async fn prepare(config: &Config) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Everything the server shares, ready to serve: models, database, gallery and background jobs.
+/// Periodic jobs of a serving instance (not of CLI commands): the gallery refresh.
+pub fn start_background_jobs(state: &AppState) {
+    let every = std::time::Duration::from_secs(state.config.gallery_refresh_secs.max(1));
+    state.face.spawn_refresh(state.db.clone(), every);
+}
+
+/// Everything the server shares, ready to serve: models, database and the filled gallery.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let face = std::sync::Arc::new(crate::face_service::FaceService::load(&config)?);
     let db = prepare(&config).await?;
     let n = face.reload(&db).await.map_err(|e| anyhow::anyhow!("loading face encodings: {e}"))?;
     tracing::info!(encodings = n, model = face.model_id(), "face gallery loaded");
-    face.spawn_refresh(db.clone(), std::time::Duration::from_secs(config.gallery_refresh_secs.max(1)));
     Ok(AppState::new(db, config, face))
 }
 
 impl Application {
     /// Loads the face models (checksums verified), connects, migrates, fills the gallery and starts the
-    /// background jobs (gallery refresh).
+    /// background jobs.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let state = build_state(config).await?;
+        start_background_jobs(&state);
         Self::build_with(state)
     }
 

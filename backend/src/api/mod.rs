@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod auth;
 pub mod employees;
+pub mod faces;
 pub mod health;
 pub mod multipart;
 pub mod shifts;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     shifts::configure(cfg);
     employees::configure(cfg);
+    faces::configure(cfg);
 }
 
 #[derive(OpenApi)]

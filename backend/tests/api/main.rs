@@ -3,6 +3,7 @@ mod helpers;
 
 mod auth;
 mod employees;
+mod faces;
 mod health;
 mod openapi;
 mod schema_parity;
