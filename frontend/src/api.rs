@@ -159,10 +159,6 @@ async fn decode<T: DeserializeOwned>(resp: Response) -> ApiResult<T> {
     serde_json::from_str(text).map_err(|_| ApiError::decode())
 }
 
-pub async fn get<T: DeserializeOwned>(url: &str) -> ApiResult<T> {
-    decode(send("GET", url, Body::None).await?).await
-}
-
 pub async fn post_json<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> ApiResult<T> {
     let s = serde_json::to_string(body).map_err(|_| ApiError::decode())?;
     decode(send("POST", url, Body::Json(s)).await?).await
@@ -272,4 +268,70 @@ pub fn with_query(path: &str, params: &[(&str, String)]) -> String {
         out.push_str(&enc(v));
     }
     out
+}
+
+/// GET returning the body text (one non-generic future shared by every loader).
+async fn get_text(url: String) -> ApiResult<String> {
+    let resp = send("GET", &url, Body::None).await?;
+    read_text(&resp).await
+}
+
+/// Data loaded from a GET endpoint: reloads when the signals read by its URL function change, or on
+/// `refetch()`. `get()` is `None` while the first answer is pending. Answers to superseded requests are
+/// dropped. (Lighter than `LocalResource` in the .wasm: one fetch future for all types.)
+pub struct Remote<T: Send + Sync + 'static> {
+    data: leptos::prelude::RwSignal<Option<ApiResult<T>>>,
+    version: leptos::prelude::RwSignal<u32>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Remote<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Send + Sync + 'static> Copy for Remote<T> {}
+
+impl<T: DeserializeOwned + Clone + Send + Sync + 'static> Remote<T> {
+    /// `url` returns `None` when there is nothing to load (then `get()` is `None`).
+    pub fn new(url: impl Fn() -> Option<String> + 'static) -> Self {
+        use leptos::prelude::*;
+        let data = RwSignal::new(None::<ApiResult<T>>);
+        let version = RwSignal::new(0u32);
+        let seq = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            version.track();
+            let Some(u) = url() else {
+                data.set(None);
+                return;
+            };
+            let my = seq.get_value() + 1;
+            seq.set_value(my);
+            leptos::task::spawn_local(async move {
+                let r = get_text(u).await;
+                if seq.try_get_value() == Some(my) {
+                    let v = r.and_then(|t| {
+                        let t = if t.trim().is_empty() { "null" } else { t.as_str() };
+                        serde_json::from_str::<T>(t).map_err(|_| ApiError::decode())
+                    });
+                    data.try_set(Some(v));
+                }
+            });
+        });
+        Remote { data, version }
+    }
+
+    /// A fixed URL.
+    pub fn fixed(url: &'static str) -> Self {
+        Self::new(move || Some(url.to_owned()))
+    }
+
+    pub fn get(&self) -> Option<ApiResult<T>> {
+        use leptos::prelude::Get;
+        self.data.get()
+    }
+
+    pub fn refetch(&self) {
+        use leptos::prelude::Update;
+        self.version.update(|v| *v += 1);
+    }
 }

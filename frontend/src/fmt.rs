@@ -124,16 +124,6 @@ pub fn hm(t: Option<&str>) -> String {
     }
 }
 
-/// Local "HH:MM" of an RFC 3339 timestamp (the browser's time zone).
-pub fn ts_time(ts: &str) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(ts));
-    let ms = d.get_time();
-    if ms.is_nan() {
-        return ts.to_owned();
-    }
-    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
-}
-
 /// Local "24 Nov 2026 07:58" of an RFC 3339 timestamp.
 pub fn ts_medium(ts: &str) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(ts));

@@ -93,6 +93,8 @@ export const ARTIFACTS = path.resolve(path.dirname(new URL(import.meta.url).path
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  // Full-page captures of a scrolled page draw the sticky top bar mid-page: start from the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

@@ -49,10 +49,11 @@ export function stillY4m(image, seconds = 2, opts = {}) {
 }
 
 /**
- * A blink clip (eyes open, closed, open) from the liveness set, for /absen with a fixed BLINK challenge.
- * Returns null when the shared photos are not on this machine.
+ * A person from the liveness set with a frontal eyes-open photo and an eyes-closed photo (Yale subjects first:
+ * both come from one session and pose, a clean blink). Null when the shared photos are not on this machine.
+ * @returns {{identity: string, open: string, closed: string} | null}
  */
-export function blinkY4m(opts = {}) {
+export function livenessSubject() {
   const root = facesDir();
   if (!root) return null;
   const rows = readCsv(path.join(root, 'liveness', 'liveness.csv'));
@@ -60,29 +61,49 @@ export function blinkY4m(opts = {}) {
   for (const r of rows) {
     if (!byId.has(r.identity)) byId.set(r.identity, {});
     const e = byId.get(r.identity);
-    if (r.eyes === 'open' && (r.yaw === 'frontal' || !r.yaw) && !e.open) e.open = r.path;
-    if (r.eyes === 'closed' && !e.closed) e.closed = r.path;
+    const p = path.join(root, 'liveness', r.path);
+    if (r.eyes === 'open' && r.yaw === 'frontal' && !e.open) e.open = p;
+    if (r.eyes === 'closed' && r.yaw === 'frontal' && !e.closed) e.closed = p;
   }
-  // Yale subjects first: their open/closed photos come from one session and pose (a clean blink).
   const ids = [...byId.keys()].sort((a, b) => (b.startsWith('yale_') ? 1 : 0) - (a.startsWith('yale_') ? 1 : 0));
   for (const identity of ids) {
     const e = byId.get(identity);
-    if (e.open && e.closed) {
-      const p = (x) => path.join(root, 'liveness', x);
-      return {
-        identity,
-        file: makeY4m(
-          [
-            { image: p(e.open), seconds: 1.2 },
-            { image: p(e.closed), seconds: 0.4 },
-            { image: p(e.open), seconds: 1.4 },
-          ],
-          { name: 'blink', ...opts },
-        ),
-      };
-    }
+    if (e.open && e.closed) return { identity, ...e };
   }
   return null;
+}
+
+/**
+ * A blink clip (eyes open, closed, open) of livenessSubject(), for /absen with a fixed BLINK challenge.
+ * Chromium loops it, so a burst of ~3 s sees at least one blink wherever it starts.
+ * @returns {{identity: string, open: string, file: string} | null}
+ */
+export function blinkY4m(opts = {}) {
+  const s = livenessSubject();
+  if (!s) return null;
+  const file = makeY4m(
+    [
+      { image: s.open, seconds: 1.2 },
+      { image: s.closed, seconds: 0.4 },
+      { image: s.open, seconds: 1.4 },
+    ],
+    { name: 'blink', ...opts },
+  );
+  return { identity: s.identity, open: s.open, file };
+}
+
+/**
+ * A synthetic clip whose left half is black and right half white: shows whether captured frames are mirrored.
+ */
+export function splitY4m({ width = 640, height = 480, seconds = 1, dir } = {}) {
+  const out = path.join(dir || tempDir('camera'), 'split.y4m');
+  execFileSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `color=c=black:s=${width}x${height}:d=${seconds}:r=15`,
+    '-vf', `drawbox=x=${width / 2}:y=0:w=${width / 2}:h=${height}:color=white:t=fill,format=yuv420p`,
+    '-f', 'yuv4mpegpipe', out,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return out;
 }
 
 export function removeClip(file) {

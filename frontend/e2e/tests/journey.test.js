@@ -5,9 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { openApp, screenshot, waitForApp } from '../lib/browser.js';
-import { blinkY4m, facesDir, makeY4m, readCsv, removeClip } from '../lib/camera.js';
+import { blinkY4m, livenessSubject, makeY4m, removeClip } from '../lib/camera.js';
 import { startServer, OFFICE } from '../lib/server.js';
 import { api, login } from '../lib/app.js';
 
@@ -32,13 +31,12 @@ before(async () => {
   } catch {
     /* no spec: every optional step skips */
   }
-  // The registration camera shows one colour face photo from the shared set (if this machine has it).
-  const faces = facesDir();
+  // The registration camera shows the frontal eyes-open photo of the person whose blink clip /absen uses
+  // later (from the shared set, if this machine has it).
+  const subject = livenessSubject();
   let camera;
-  if (faces) {
-    const rows = readCsv(path.join(faces, 'dev', 'identities.csv'));
-    const pick = rows.find((r) => r.identity.startsWith('faceapi_')) || rows[0];
-    state.facePhoto = path.join(faces, 'dev', pick.path);
+  if (subject) {
+    state.facePhoto = subject.open;
     camera = makeY4m([{ image: state.facePhoto, seconds: 2 }]);
     clips.push(camera);
   }
@@ -159,7 +157,13 @@ test('owner registers the face with the camera', async (t) => {
   await p.getByText('Semua foto panduan sudah diambil').waitFor({ timeout: 40000 });
   await p.getByLabel(/Karyawan telah menyetujui/).check();
   await p.getByRole('button', { name: 'Daftarkan wajah' }).click();
-  await p.getByText(/Wajah sudah terdaftar|Wajah berhasil didaftarkan|✗/).first().waitFor({ timeout: 30000 });
+  try {
+    await p.getByText(/Wajah sudah terdaftar/).first().waitFor({ timeout: 30000 });
+  } catch (e) {
+    await screenshot(p, 'FAILED-journey-04-register');
+    console.log(server.log().slice(-2000));
+    throw e;
+  }
   await screenshot(p, 'journey-04-register');
   const { body } = await api(p, 'GET', `/api/employees/${state.employeeId}/face`);
   assert.equal(body.registered, true);
@@ -171,7 +175,7 @@ test('employee checks in on /absen with a blink', async (t) => {
   const blink = blinkY4m();
   if (!blink) return t.skip('shared liveness photos not on this machine');
   clips.push(blink.file);
-  // TODO when the kiosk exists: register blink.identity's open-eyes photo for an employee first, then:
+  // The employee registered above is this person (same frontal photo).
   const kiosk = await openApp({
     baseURL: server.baseURL,
     viewport: 'phone',

@@ -161,7 +161,7 @@ fn nearest(cfg: &KioskConfig, fix: &Fix) -> Option<(String, f64, f64)> {
 
 #[component]
 pub fn Absen() -> impl IntoView {
-    let config = LocalResource::new(|| api::get::<KioskConfig>("/api/kiosk/config"));
+    let config = api::Remote::<KioskConfig>::fixed("/api/kiosk/config");
     let phase = RwSignal::new(Phase::Idle);
     let mode = RwSignal::new(Mode::Attend);
     let prompt = RwSignal::new((String::new(), "", ""));
@@ -598,7 +598,7 @@ pub fn Absen() -> impl IntoView {
 }
 
 #[component]
-fn GpsLine(gps: RwSignal<GpsState>, config: LocalResource<Result<KioskConfig, ApiError>>) -> impl IntoView {
+fn GpsLine(gps: RwSignal<GpsState>, config: api::Remote<KioskConfig>) -> impl IntoView {
     move || {
         let cfg = config.get().and_then(|r| r.ok());
         let geofence = cfg.as_ref().is_some_and(|c| c.geofence_enabled);

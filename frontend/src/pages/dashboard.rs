@@ -14,18 +14,15 @@ const REFRESH_MS: u64 = 15_000;
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let today = Ymd::today();
-    let summary = LocalResource::new(|| api::get::<Summary>("/api/dashboard/summary"));
-    let trend = LocalResource::new(|| api::get::<Trend>("/api/dashboard/trend?days=30"));
+    let summary = api::Remote::<Summary>::fixed("/api/dashboard/summary");
+    let trend = api::Remote::<Trend>::fixed("/api/dashboard/trend?days=30");
     let late_url = api::with_query(
         "/api/dashboard/late-ranking",
         &[("from", today.first_of_month().iso()), ("to", today.iso()), ("limit", "10".into())],
     );
-    let late = LocalResource::new(move || {
-        let u = late_url.clone();
-        async move { api::get::<Items<LateItem>>(&u).await }
-    });
-    let pending = LocalResource::new(|| api::get::<Page<Leave>>("/api/leaves?status=PENDING&per_page=5"));
-    let recent = LocalResource::new(|| api::get::<Items<RecentEvent>>("/api/dashboard/recent?limit=15"));
+    let late = api::Remote::<Items<LateItem>>::new(move || Some(late_url.clone()));
+    let pending = api::Remote::<Page<Leave>>::fixed("/api/leaves?status=PENDING&per_page=5");
+    let recent = api::Remote::<Items<RecentEvent>>::fixed("/api/dashboard/recent?limit=15");
     let last_refresh = RwSignal::new(fmt::now_hm());
 
     if let Ok(h) = set_interval_with_handle(

@@ -18,8 +18,8 @@ enum Dialog {
     Proof(Leave),
 }
 
-pub fn employees_resource() -> LocalResource<Result<Page<Employee>, ApiError>> {
-    LocalResource::new(|| api::get::<Page<Employee>>("/api/employees?per_page=200"))
+pub fn employees_resource() -> api::Remote<Page<Employee>> {
+    api::Remote::fixed("/api/employees?per_page=200")
 }
 
 #[component]
@@ -33,9 +33,9 @@ pub fn Izin() -> impl IntoView {
     let dialog = RwSignal::new(Dialog::None);
     let employees = employees_resource();
 
-    let list = LocalResource::new(move || {
+    let list = api::Remote::<Page<Leave>>::new(move || {
         reload.track();
-        let url = api::with_query(
+        Some(api::with_query(
             "/api/leaves",
             &[
                 ("status", status.get()),
@@ -45,8 +45,7 @@ pub fn Izin() -> impl IntoView {
                 ("page", page.get().to_string()),
                 ("per_page", PER_PAGE.to_string()),
             ],
-        );
-        async move { api::get::<Page<Leave>>(&url).await }
+        ))
     });
     let total = Signal::derive(move || list.get().and_then(|r| r.ok()).map(|p| p.total).unwrap_or(0));
 
@@ -204,7 +203,7 @@ pub fn Izin() -> impl IntoView {
     }
 }
 
-pub fn employee_options(employees: LocalResource<Result<Page<Employee>, ApiError>>) -> impl IntoView {
+pub fn employee_options(employees: api::Remote<Page<Employee>>) -> impl IntoView {
     employees
         .get()
         .and_then(|r| r.ok())
@@ -217,7 +216,7 @@ pub fn employee_options(employees: LocalResource<Result<Page<Employee>, ApiError
 
 #[component]
 fn LeaveForm(
-    employees: LocalResource<Result<Page<Employee>, ApiError>>,
+    employees: api::Remote<Page<Employee>>,
     on_close: Callback<bool>,
 ) -> impl IntoView {
     let today = Ymd::today().iso();

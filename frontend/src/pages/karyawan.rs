@@ -40,10 +40,10 @@ pub fn Karyawan() -> impl IntoView {
         );
     });
 
-    let shifts = LocalResource::new(|| api::get::<Vec<Shift>>("/api/shifts"));
-    let list = LocalResource::new(move || {
+    let shifts = api::Remote::<Vec<Shift>>::fixed("/api/shifts");
+    let list = api::Remote::<Page<Employee>>::new(move || {
         reload.track();
-        let url = api::with_query(
+        Some(api::with_query(
             "/api/employees",
             &[
                 ("q", q.get()),
@@ -52,8 +52,7 @@ pub fn Karyawan() -> impl IntoView {
                 ("page", page.get().to_string()),
                 ("per_page", PER_PAGE.to_string()),
             ],
-        );
-        async move { api::get::<Page<Employee>>(&url).await }
+        ))
     });
     let total = Signal::derive(move || list.get().and_then(|r| r.ok()).map(|p| p.total).unwrap_or(0));
     let refresh = move || reload.update(|n| *n += 1);
@@ -288,7 +287,7 @@ pub fn Avatar(nama: String, url: Option<String>, ver: RwSignal<u32>) -> impl Int
 #[component]
 fn EmployeeForm(
     employee: Option<Employee>,
-    shifts: LocalResource<Result<Vec<Shift>, ApiError>>,
+    shifts: api::Remote<Vec<Shift>>,
     on_close: Callback<bool>,
 ) -> impl IntoView {
     let editing = employee.as_ref().map(|e| e.id);

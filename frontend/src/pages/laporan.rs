@@ -54,10 +54,9 @@ pub fn Laporan() -> impl IntoView {
     let editing = RwSignal::new(None::<AttendanceRow>);
     let downloading = RwSignal::new(false);
 
-    let report = LocalResource::new(move || {
+    let report = api::Remote::<Report>::new(move || {
         reload.track();
-        let url = applied.get().url("json");
-        async move { api::get::<Report>(&url).await }
+        Some(applied.get().url("json"))
     });
     let row_total =
         Signal::derive(move || report.get().and_then(|r| r.ok()).map(|r| r.rows.len() as u64).unwrap_or(0));

@@ -55,17 +55,11 @@ pub fn Register() -> impl IntoView {
         query.get_untracked().get("employee").and_then(|v| v.parse::<i64>().ok()),
     );
     let employees =
-        LocalResource::new(|| api::get::<Page<Employee>>("/api/employees?aktif=true&per_page=200"));
+        api::Remote::<Page<Employee>>::fixed("/api/employees?aktif=true&per_page=200");
     let status_reload = RwSignal::new(0u32);
-    let face = LocalResource::new(move || {
+    let face = api::Remote::<FaceStatus>::new(move || {
         status_reload.track();
-        let id = selected.get();
-        async move {
-            match id {
-                Some(id) => api::get::<FaceStatus>(&format!("/api/employees/{id}/face")).await.map(Some),
-                None => Ok(None),
-            }
-        }
+        selected.get().map(|id| format!("/api/employees/{id}/face"))
     });
 
     let video = NodeRef::<leptos::html::Video>::new();
@@ -317,7 +311,7 @@ pub fn Register() -> impl IntoView {
                 </select>
             </label>
             {move || match face.get() {
-                Some(Ok(Some(st))) => {
+                Some(Ok(st)) => {
                     if st.registered {
                         view! {
                             <div class="alert ok row">
@@ -335,7 +329,7 @@ pub fn Register() -> impl IntoView {
                     }
                 }
                 Some(Err(e)) => view! { <div class="alert bad">{e.message}</div> }.into_any(),
-                Some(Ok(None)) => ().into_any(),
+                None if selected.get().is_none() => ().into_any(),
                 None => view! { <Loading/> }.into_any(),
             }}
         </div>

@@ -28,7 +28,7 @@ fn install_unauthorized_handler() {
 #[component]
 pub fn Shell() -> impl IntoView {
     install_unauthorized_handler();
-    let me = LocalResource::new(|| api::get::<User>("/api/auth/me"));
+    let me = api::Remote::<User>::fixed("/api/auth/me");
     let menu_open = RwSignal::new(false);
     let location = use_location();
     // Close the mobile menu after navigating.

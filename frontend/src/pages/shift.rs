@@ -10,9 +10,9 @@ use crate::ui::{toast_err, toast_ok, ErrorBox, Loading, Modal};
 pub fn ShiftPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let editing = RwSignal::new(None::<Option<Shift>>);
-    let list = LocalResource::new(move || {
+    let list = api::Remote::<Vec<Shift>>::new(move || {
         reload.track();
-        api::get::<Vec<Shift>>("/api/shifts")
+        Some("/api/shifts".to_owned())
     });
 
     let remove = move |s: Shift| {
