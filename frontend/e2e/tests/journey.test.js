@@ -185,7 +185,7 @@ test('employee checks in on /absen with a blink', async (t) => {
   try {
     await kiosk.page.goto('/absen');
     await kiosk.page.getByRole('button', { name: 'Absen Sekarang' }).click();
-    await kiosk.page.getByText('Kedipkan mata').waitFor({ timeout: 15000 });
+    await kiosk.page.locator('.prompt-big', { hasText: 'Kedipkan mata' }).waitFor({ timeout: 15000 });
     await kiosk.page.locator('.result').waitFor({ timeout: 30000 });
     await screenshot(kiosk.page, 'journey-05-absen-result');
   } finally {
