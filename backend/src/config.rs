@@ -61,6 +61,12 @@ pub struct Config {
     pub max_leave_days: i64,
     /// Lifetime of a kiosk challenge.
     pub challenge_ttl_secs: i64,
+    /// Longest report period (and late-ranking period), in calendar days.
+    pub report_max_days: i64,
+    /// A PDF report is refused (422, use xlsx) above this many rows: PDF layout is built in memory.
+    pub report_pdf_max_rows: u64,
+    /// Largest employee import (data rows of the .xlsx).
+    pub import_max_rows: usize,
     /// Max upload size (photos, leave proofs, import files) in bytes.
     pub max_upload_bytes: usize,
     /// Login attempts allowed per IP+email inside `login_window_secs` before 429.
@@ -214,6 +220,9 @@ impl Config {
             daily_close_enabled: parse_bool(src, "DAILY_CLOSE_ENABLED", true)?,
             max_leave_days: parse(src, "MAX_LEAVE_DAYS", 30)?,
             challenge_ttl_secs: parse(src, "CHALLENGE_TTL_SECS", 20)?,
+            report_max_days: parse(src, "REPORT_MAX_DAYS", 366)?,
+            report_pdf_max_rows: parse(src, "REPORT_PDF_MAX_ROWS", 5000)?,
+            import_max_rows: parse(src, "IMPORT_MAX_ROWS", 2000)?,
             max_upload_bytes: parse(src, "MAX_UPLOAD_BYTES", 5 * 1024 * 1024)?,
             login_max_failures: parse(src, "LOGIN_MAX_FAILURES", 5)?,
             login_window_secs: parse(src, "LOGIN_WINDOW_SECS", 900)?,
@@ -226,6 +235,12 @@ impl Config {
         };
         if !(0.0..=10_000.0).contains(&cfg.gps_max_accuracy_m) {
             return Err(err("GPS_MAX_ACCURACY_M", "must be between 0 and 10000 metres"));
+        }
+        if !(1..=3660).contains(&cfg.report_max_days) {
+            return Err(err("REPORT_MAX_DAYS", "must be between 1 and 3660"));
+        }
+        if cfg.max_leave_days < 1 {
+            return Err(err("MAX_LEAVE_DAYS", "must be at least 1"));
         }
         if cfg.jwt_ttl_hours <= 0 {
             return Err(err("JWT_TTL_HOURS", "must be positive"));
@@ -289,6 +304,10 @@ mod tests {
             ("WORK_DAYS", "Funday"),
             ("DAILY_CLOSE_TIME", "25:00"),
             ("GPS_MAX_ACCURACY_M", "-3"),
+            ("REPORT_MAX_DAYS", "0"),
+            ("MAX_LEAVE_DAYS", "0"),
+            ("REPORT_PDF_MAX_ROWS", "-1"),
+            ("IMPORT_MAX_ROWS", "many"),
         ] {
             let e = Config::from_source(&src(&[(k, v)])).unwrap_err();
             assert_eq!(e.key, k, "{k}={v} should be refused");

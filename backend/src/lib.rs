@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod export;
 pub mod face_service;
 pub mod services;
 pub mod startup;

@@ -7,10 +7,14 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod auth;
+pub mod dashboard;
+pub mod employee_import;
 pub mod employees;
 pub mod faces;
 pub mod health;
+pub mod leaves;
 pub mod multipart;
+pub mod reports;
 pub mod shifts;
 pub mod validate;
 
@@ -19,8 +23,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     health::configure(cfg);
     auth::configure(cfg);
     shifts::configure(cfg);
+    // Before `employees`: `/employees/export` must not be taken for `/employees/{id}`.
+    employee_import::configure(cfg);
     employees::configure(cfg);
     faces::configure(cfg);
+    leaves::configure(cfg);
+    dashboard::configure(cfg);
+    reports::configure(cfg);
 }
 
 #[derive(OpenApi)]

@@ -1,4 +1,9 @@
 //! Database-facing operations shared by the HTTP handlers and the CLI.
 pub mod encodings;
+pub mod dashboard;
+pub mod employee_import;
 pub mod faces;
+pub mod leaves;
+pub mod reports;
+pub mod sqlexpr;
 pub mod users;
