@@ -13,7 +13,7 @@ fn main() {
     let mut embs = Vec::new();
     for p in &paths {
         let bytes = std::fs::read(p).unwrap();
-        match engine.analyze_bytes(&bytes, &DecodeLimits::default(), &AnalyzeOptions { min_detection_score: 0.3, ..Default::default() }) {
+        match engine.analyze_bytes(&bytes, &DecodeLimits::default(), &AnalyzeOptions { min_detection_score: 0.3, min_mesh_presence: std::env::var("MESH_MIN").ok().and_then(|v| v.parse().ok()).unwrap_or(0.5), ..Default::default() }) {
             Err(e) => println!("{p}: error {e:?}"),
             Ok(a) => {
                 println!("{p}: {}x{} faces {} padded {} {:?}", a.width, a.height, a.faces_found, a.found_on_padded_retry, a.timings);
