@@ -172,6 +172,9 @@ impl Config {
                 "only allowed with APP_ENV=test (it makes liveness predictable)",
             ));
         }
+        if let Some(v) = &liveness_fixed_challenge {
+            crate::domain::challenge::parse_steps(v).map_err(|m| err("LIVENESS_FIXED_CHALLENGE", m))?;
+        }
         let tls_cert: Option<PathBuf> = src.get("TLS_CERT").map(PathBuf::from);
         let tls_key: Option<PathBuf> = src.get("TLS_KEY").map(PathBuf::from);
         if tls_cert.is_some() != tls_key.is_some() {
@@ -292,6 +295,8 @@ mod tests {
         let cfg =
             Config::from_source(&src(&[("APP_ENV", "test"), ("LIVENESS_FIXED_CHALLENGE", "BLINK,TURN_LEFT")])).unwrap();
         assert_eq!(cfg.liveness_fixed_challenge.as_deref(), Some("BLINK,TURN_LEFT"));
+        let e = Config::from_source(&src(&[("APP_ENV", "test"), ("LIVENESS_FIXED_CHALLENGE", "BLINK,JUMP")])).unwrap_err();
+        assert_eq!(e.key, "LIVENESS_FIXED_CHALLENGE");
     }
 
     #[test]

@@ -30,6 +30,12 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Mark ALPA for active employees with a shift and no attendance row on a work day (idempotent).
+    CloseDay {
+        /// The day to close (YYYY-MM-DD); default: today in APP_TIMEZONE.
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Back up or restore face encodings as JSON keyed by employee kode (`encodings export FILE`).
     Encodings {
         #[arg(value_parser = ["export", "import"])]
@@ -77,6 +83,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             } else {
                 backend::db::migrate(&db).await.context("migrate")?;
                 println!("migrations applied");
+            }
+        }
+        Command::CloseDay { date } => {
+            let today = backend::domain::time::local(chrono::Utc::now(), config.timezone).date();
+            let date = match date {
+                Some(d) => backend::domain::time::parse_date(&d)
+                    .ok_or_else(|| anyhow::anyhow!("--date must be YYYY-MM-DD, got {d:?}"))?,
+                None => today,
+            };
+            let db = backend::startup::prepare(&config).await?;
+            let report = backend::services::attendance::close_day(&db, &config, date, today)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            if report.work_day {
+                println!(
+                    "{}: {} marked ALPA, {} already had a row, {} not applicable (inactive, no shift, or created later)",
+                    report.date, report.marked, report.had_row, report.not_applicable
+                );
+            } else {
+                println!("{}: not a work day (WORK_DAYS); nothing marked", report.date);
             }
         }
         Command::CreateOwner { email, password } => {

@@ -40,10 +40,14 @@ pub async fn prepare(config: &Config) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Periodic jobs of a serving instance (not of CLI commands): the gallery refresh.
+/// Periodic jobs of a serving instance (not of CLI commands): the gallery refresh and, unless
+/// `DAILY_CLOSE_ENABLED=false`, the daily close at `DAILY_CLOSE_TIME`.
 pub fn start_background_jobs(state: &AppState) {
     let every = std::time::Duration::from_secs(state.config.gallery_refresh_secs.max(1));
     state.face.spawn_refresh(state.db.clone(), every);
+    if state.config.daily_close_enabled {
+        crate::services::attendance::spawn_daily_close(state.db.clone(), state.config.clone());
+    }
 }
 
 /// Everything the server shares, ready to serve: models, database and the filled gallery.

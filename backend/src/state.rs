@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::limiter::{FailureLimiter, RateLimiter};
 use crate::config::Config;
 use crate::face_service::FaceService;
+use crate::services::kiosk::ChallengeStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,6 +16,8 @@ pub struct AppState {
     pub login_limiter: Arc<FailureLimiter>,
     pub kiosk_limiter: Arc<RateLimiter>,
     pub face: Arc<FaceService>,
+    /// Kiosk liveness challenges and the nonces already used (in memory, per instance).
+    pub challenges: Arc<ChallengeStore>,
 }
 
 impl AppState {
@@ -22,6 +25,7 @@ impl AppState {
         let login_limiter =
             Arc::new(FailureLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
         let kiosk_limiter = Arc::new(RateLimiter::new(config.kiosk_rate_per_minute, Duration::from_secs(60)));
-        AppState { db, config: Arc::new(config), login_limiter, kiosk_limiter, face }
+        let challenges = Arc::new(ChallengeStore::new(&config));
+        AppState { db, config: Arc::new(config), login_limiter, kiosk_limiter, face, challenges }
     }
 }

@@ -281,6 +281,68 @@ pub fn close_decision(
     Ok(())
 }
 
+/// Why a manual entry or correction is inconsistent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManualError {
+    /// `IZIN` / `ALPA` rows carry no times.
+    TimesNotAllowed,
+    /// `HADIR` / `TERLAMBAT` need a check-in time.
+    CheckInRequired,
+    CheckOutWithoutCheckIn,
+    /// The check-out must be after the check-in (over midnight for night shifts).
+    CheckOutNotAfterCheckIn,
+}
+
+impl ManualError {
+    pub fn field(self) -> &'static str {
+        match self {
+            ManualError::TimesNotAllowed | ManualError::CheckInRequired => "check_in",
+            ManualError::CheckOutWithoutCheckIn | ManualError::CheckOutNotAfterCheckIn => "check_out",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            ManualError::TimesNotAllowed => "Status IZIN dan ALPA tidak memakai jam check-in/check-out",
+            ManualError::CheckInRequired => "Status HADIR dan TERLAMBAT memerlukan jam check-in",
+            ManualError::CheckOutWithoutCheckIn => "Jam check-out memerlukan jam check-in",
+            ManualError::CheckOutNotAfterCheckIn => "Jam check-out harus setelah jam check-in",
+        }
+    }
+}
+
+/// Consistency of a row entered or corrected by the owner. `shift` (when the employee has one) lets a
+/// night shift's check-out fall after midnight.
+pub fn validate_manual(
+    status: DayStatus,
+    check_in: Option<NaiveTime>,
+    check_out: Option<NaiveTime>,
+    shift: Option<&ShiftTimes>,
+) -> Result<(), ManualError> {
+    if matches!(status, DayStatus::Izin | DayStatus::Alpa) && (check_in.is_some() || check_out.is_some()) {
+        return Err(ManualError::TimesNotAllowed);
+    }
+    if matches!(status, DayStatus::Hadir | DayStatus::Terlambat) && check_in.is_none() {
+        return Err(ManualError::CheckInRequired);
+    }
+    match (check_in, check_out) {
+        (None, Some(_)) => Err(ManualError::CheckOutWithoutCheckIn),
+        (Some(ci), Some(co)) => {
+            let day = NaiveDate::from_ymd_opt(2000, 1, 3).expect("valid date");
+            let after = match shift {
+                Some(s) => s.datetime_on(day, co) > s.datetime_on(day, ci),
+                None => co > ci,
+            };
+            if after {
+                Ok(())
+            } else {
+                Err(ManualError::CheckOutNotAfterCheckIn)
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 // ---- Messages (Indonesian, shown on the kiosk) ----
 
 /// "pagi" (04:00–10:59), "siang" (11:00–14:59), "sore" (15:00–17:59), "malam" (18:00–03:59).
@@ -567,6 +629,28 @@ mod tests {
         assert_eq!(c(|c| c.created_on = Some(d("2026-11-25"))), Err(CloseSkip::BeforeEmployee));
         assert_eq!(c(|c| c.created_on = Some(d("2026-11-24"))), Ok(())); // created that morning: counts
         assert_eq!(c(|c| c.created_on = None), Ok(()));
+    }
+
+    #[test]
+    fn manual_entries_are_consistent() {
+        use DayStatus::*;
+        let ok = |s, ci: Option<&str>, co: Option<&str>, sh: Option<&ShiftTimes>| {
+            validate_manual(s, ci.map(t), co.map(t), sh)
+        };
+        assert_eq!(ok(Hadir, Some("08:00"), None, None), Ok(()));
+        assert_eq!(ok(Terlambat, Some("08:20"), Some("17:00"), Some(&day())), Ok(()));
+        assert_eq!(ok(Alpa, None, None, None), Ok(()));
+        assert_eq!(ok(Izin, None, None, None), Ok(()));
+        assert_eq!(ok(Ditolak, None, None, None), Ok(()));
+        assert_eq!(ok(Izin, Some("08:00"), None, None), Err(ManualError::TimesNotAllowed));
+        assert_eq!(ok(Alpa, None, Some("17:00"), None), Err(ManualError::TimesNotAllowed));
+        assert_eq!(ok(Hadir, None, None, None), Err(ManualError::CheckInRequired));
+        assert_eq!(ok(Ditolak, None, Some("17:00"), None), Err(ManualError::CheckOutWithoutCheckIn));
+        assert_eq!(ok(Hadir, Some("17:00"), Some("08:00"), Some(&day())), Err(ManualError::CheckOutNotAfterCheckIn));
+        assert_eq!(ok(Hadir, Some("08:00"), Some("08:00"), None), Err(ManualError::CheckOutNotAfterCheckIn));
+        // Night shift 22:00-06:00: 06:05 the next morning is after 21:58.
+        assert_eq!(ok(Hadir, Some("21:58"), Some("06:05"), Some(&night())), Ok(()));
+        assert_eq!(ok(Hadir, Some("23:00"), Some("22:30"), Some(&night())), Err(ManualError::CheckOutNotAfterCheckIn));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Database-facing operations shared by the HTTP handlers and the CLI.
+pub mod attendance;
 pub mod encodings;
 pub mod dashboard;
 pub mod employee_import;
 pub mod faces;
+pub mod kiosk;
 pub mod leaves;
 pub mod reports;
 pub mod sqlexpr;
