@@ -6,12 +6,14 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub mod attendance;
 pub mod auth;
 pub mod dashboard;
 pub mod employee_import;
 pub mod employees;
 pub mod faces;
 pub mod health;
+pub mod kiosk;
 pub mod leaves;
 pub mod multipart;
 pub mod reports;
@@ -27,6 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     employee_import::configure(cfg);
     employees::configure(cfg);
     faces::configure(cfg);
+    kiosk::configure(cfg);
+    attendance::configure(cfg);
     leaves::configure(cfg);
     dashboard::configure(cfg);
     reports::configure(cfg);
