@@ -40,7 +40,6 @@ impl Ymd {
         era * 146097 + doe - 719468
     }
 
-    #[allow(dead_code)]
     pub fn from_days(z: i64) -> Ymd {
         let z = z + 719468;
         let era = if z >= 0 { z } else { z - 146096 } / 146097;
@@ -54,7 +53,6 @@ impl Ymd {
         Ymd { y: (if m <= 2 { y + 1 } else { y }) as i32, m, d }
     }
 
-    #[allow(dead_code)]
     pub fn add_days(self, n: i64) -> Ymd {
         Ymd::from_days(self.to_days() + n)
     }

@@ -75,7 +75,7 @@ export function livenessSubject() {
 
 /**
  * A blink clip (eyes open, closed, open) of livenessSubject(), for /absen with a fixed BLINK challenge.
- * Chromium loops it, so a burst of ~3 s sees at least one blink wherever it starts.
+ * Chromium loops it (1.3 s), so the page's 1.2 s of dense blink sampling sees closed eyes wherever it starts.
  * @returns {{identity: string, open: string, file: string} | null}
  */
 export function blinkY4m(opts = {}) {
@@ -83,9 +83,9 @@ export function blinkY4m(opts = {}) {
   if (!s) return null;
   const file = makeY4m(
     [
-      { image: s.open, seconds: 1.2 },
-      { image: s.closed, seconds: 0.4 },
-      { image: s.open, seconds: 1.4 },
+      { image: s.open, seconds: 0.5 },
+      { image: s.closed, seconds: 0.3 },
+      { image: s.open, seconds: 0.5 },
     ],
     { name: 'blink', ...opts },
   );

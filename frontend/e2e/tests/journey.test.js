@@ -186,8 +186,13 @@ test('employee checks in on /absen with a blink', async (t) => {
     await kiosk.page.goto('/absen');
     await kiosk.page.getByRole('button', { name: 'Absen Sekarang' }).click();
     await kiosk.page.locator('.prompt-big', { hasText: 'Kedipkan mata' }).waitFor({ timeout: 15000 });
-    await kiosk.page.locator('.result').waitFor({ timeout: 30000 });
+    const result = kiosk.page.locator('.result');
+    await result.waitFor({ timeout: 30000 });
     await screenshot(kiosk.page, 'journey-05-absen-result');
+    const text = await result.innerText();
+    assert.ok(await kiosk.page.locator('.result.ok').count(), `check-in refused: ${text}\n${server.log().slice(-1500)}`);
+    assert.match(text, new RegExp(state.nama));
+    assert.match(text, /Absen masuk berhasil/);
   } finally {
     await kiosk.close();
   }

@@ -55,6 +55,7 @@ test('/absen: challenge prompts, one multipart burst, unmirrored frames, result 
     geolocation: { latitude: OFFICE.latitude + 0.00005, longitude: OFFICE.longitude, accuracy: 7 },
   });
   const requests = [];
+  const leaveRequests = [];
   let attendAnswer = { status: 200, body: {} };
   try {
     await app.page.route('**/api/**', async (route) => {
@@ -68,6 +69,12 @@ test('/absen: challenge prompts, one multipart burst, unmirrored frames, result 
       if (url.pathname === '/api/kiosk/attend') {
         requests.push({ body: req.postDataBuffer(), type: req.headers()['content-type'] });
         return route.fulfill({ status: attendAnswer.status, json: attendAnswer.body });
+      }
+      if (url.pathname === '/api/kiosk/leave') {
+        leaveRequests.push({ body: req.postDataBuffer(), type: req.headers()['content-type'] });
+        const f = Object.fromEntries(parseMultipart(req.postDataBuffer(), req.headers()['content-type'])
+          .filter((p) => p.name !== 'frame').map((p) => [p.name, p.data.toString()]));
+        return route.fulfill({ status: 201, json: { id: 9, employee_id: 7, kode: 'K007', nama: 'Joko Susilo', jenis: f.jenis, alasan: `${f.jenis}: ${f.alasan}`, keterangan: f.alasan, tanggal_mulai: f.tanggal_mulai, tanggal_selesai: f.tanggal_selesai, hari: 2, bukti_url: null, status: 'PENDING' } });
       }
       const body = answer(req.method(), url);
       return body ? route.fulfill({ json: body }) : route.fulfill({ status: 404, json: { error: { code: 'NOT_FOUND', message: 'x' } } });
@@ -137,6 +144,26 @@ test('/absen: challenge prompts, one multipart burst, unmirrored frames, result 
     await page.getByRole('button', { name: /Selesai/ }).click();
     await page.getByRole('button', { name: 'Absen Sekarang' }).waitFor();
     assert.equal(requests.length, 2);
+
+    // 3. The employee's own leave request, sent after the same face + liveness capture.
+    await page.getByRole('button', { name: 'Ajukan Izin / Sakit / Cuti' }).click();
+    await page.getByRole('radio', { name: 'Sakit' }).check();
+    await page.getByLabel('Mulai').fill('2026-11-25');
+    await page.getByLabel('Selesai').fill('2026-11-26');
+    await page.getByLabel('Alasan').fill('Demam, istirahat di rumah');
+    await page.getByRole('button', { name: 'Verifikasi wajah & kirim' }).click();
+    await result.waitFor({ timeout: 20000 });
+    assert.match(await result.innerText(), /Pengajuan terkirim[\s\S]*Joko Susilo[\s\S]*Sakit · 25–26 Nov 2026/);
+    await screenshot(page, 'kiosk-leave-sent-phone');
+    assert.equal(leaveRequests.length, 1);
+    const lp = parseMultipart(leaveRequests[0].body, leaveRequests[0].type);
+    const lf = (n) => lp.find((p) => p.name === n)?.data.toString();
+    assert.equal(lf('jenis'), 'Sakit');
+    assert.equal(lf('alasan'), 'Demam, istirahat di rumah');
+    assert.equal(lf('tanggal_mulai'), '2026-11-25');
+    assert.equal(lf('tanggal_selesai'), '2026-11-26');
+    assert.equal(lf('challenge'), 'tok-123');
+    assert.ok(lp.filter((p) => p.name === 'frame').length >= 8);
     assert.deepEqual(app.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
   } finally {
     await app.close();

@@ -14,12 +14,17 @@ use crate::pages::izin::JENIS;
 use crate::types::{AttendResult, Challenge, KioskConfig, Leave};
 
 /// Frames captured while the person looks straight at the camera, before the first prompt.
-const LEAD_FRAMES: usize = 3;
-/// Frames per challenge step (capped so the burst stays within the server's 8–20).
-const FRAMES_PER_STEP: usize = 6;
+const LEAD_FRAMES: usize = 2;
+const LEAD_INTERVAL_MS: f64 = 200.0;
+/// A blink closes the eyes for only ~100–300 ms: sample it densely (12 frames, 1.2 s).
+const BLINK_FRAMES: usize = 12;
+const BLINK_INTERVAL_MS: f64 = 100.0;
+/// A head turn is slower (6 frames, 1.3 s).
+const TURN_FRAMES: usize = 6;
+const TURN_INTERVAL_MS: f64 = 220.0;
+/// The server takes 8–20 frames per attempt.
 const MAX_FRAMES: usize = 20;
 const MIN_FRAMES: usize = 8;
-const FRAME_INTERVAL_MS: f64 = 230.0;
 const FRAME_WIDTH: u32 = 640;
 const RESET_OK_S: u32 = 6;
 const RESET_FAIL_S: u32 = 10;
@@ -147,6 +152,54 @@ fn leave_outcome(l: Leave) -> Outcome {
         message: "Menunggu persetujuan pemilik.".into(),
         hint: String::new(),
     }
+}
+
+/// When to take each frame of the burst: (challenge step index, or `None` for the lead-in; milliseconds after
+/// the burst starts). Blink steps are sampled densely, turns sparsely; the total stays within 8–20 frames
+/// (turn steps shrink first, down to 3 frames, then blink steps, down to 6).
+fn burst_plan(steps: &[String]) -> Vec<(Option<usize>, f64)> {
+    let mut parts: Vec<(Option<usize>, usize, f64)> = vec![(None, LEAD_FRAMES, LEAD_INTERVAL_MS)];
+    for (i, s) in steps.iter().enumerate() {
+        if s == "BLINK" {
+            parts.push((Some(i), BLINK_FRAMES, BLINK_INTERVAL_MS));
+        } else {
+            parts.push((Some(i), TURN_FRAMES, TURN_INTERVAL_MS));
+        }
+    }
+    loop {
+        let total: usize = parts.iter().map(|p| p.1).sum();
+        if total <= MAX_FRAMES {
+            break;
+        }
+        let largest = |min: usize, blink: bool| {
+            parts
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.0.is_some() && (p.2 == BLINK_INTERVAL_MS) == blink && p.1 > min)
+                .max_by_key(|(_, p)| p.1)
+                .map(|(i, _)| i)
+        };
+        match largest(3, false).or_else(|| largest(6, true)) {
+            Some(i) => parts[i].1 -= 1,
+            None => break,
+        }
+    }
+    let total: usize = parts.iter().map(|p| p.1).sum();
+    if total < MIN_FRAMES {
+        if let Some(last) = parts.last_mut() {
+            last.1 += MIN_FRAMES - total;
+        }
+    }
+    let mut out = Vec::with_capacity(MAX_FRAMES);
+    let mut t = 0.0;
+    for (step, n, dt) in parts {
+        for _ in 0..n {
+            out.push((step, t));
+            t += dt;
+        }
+    }
+    out.truncate(MAX_FRAMES);
+    out
 }
 
 /// Nearest office site and the distance to it.
@@ -321,24 +374,12 @@ pub fn Absen() -> impl IntoView {
                 }));
             };
             let steps = challenge.steps.clone();
-            let per_step = if steps.is_empty() {
-                0
-            } else {
-                FRAMES_PER_STEP.min((MAX_FRAMES - LEAD_FRAMES) / steps.len())
-            };
-            // Plan: (step index or None for the lead-in) per frame.
-            let mut plan: Vec<Option<usize>> = vec![None; LEAD_FRAMES];
-            for i in 0..steps.len() {
-                plan.extend(std::iter::repeat_n(Some(i), per_step));
-            }
-            while plan.len() < MIN_FRAMES {
-                plan.push(steps.len().checked_sub(1));
-            }
+            let plan = burst_plan(&steps);
             let total = plan.len();
             let mut frames: Vec<Blob> = Vec::with_capacity(total);
             let t0 = media::now_ms();
             let mut shown: Option<Option<usize>> = None;
-            for (k, s) in plan.iter().enumerate() {
+            for (k, (s, offset)) in plan.iter().enumerate() {
                 if shown != Some(*s) {
                     shown = Some(*s);
                     match s {
@@ -352,7 +393,7 @@ pub fn Absen() -> impl IntoView {
                         }
                     }
                 }
-                let due = t0 + FRAME_INTERVAL_MS * k as f64;
+                let due = t0 + offset;
                 let wait = due - media::now_ms();
                 if wait > 1.0 {
                     media::sleep(wait as i32).await;
@@ -633,5 +674,42 @@ fn GpsLine(gps: RwSignal<GpsState>, config: api::Remote<KioskConfig>) -> impl In
                 {text}
             </p>
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(steps: &[&str]) -> Vec<(Option<usize>, f64)> {
+        burst_plan(&steps.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn burst_stays_within_the_servers_frame_range() {
+        for steps in [
+            &[][..],
+            &["BLINK"][..],
+            &["TURN_LEFT"][..],
+            &["BLINK", "TURN_LEFT"][..],
+            &["TURN_LEFT", "BLINK", "TURN_RIGHT"][..],
+            &["BLINK", "BLINK", "TURN_LEFT", "TURN_RIGHT", "LOOK_UP"][..],
+        ] {
+            let p = plan(steps);
+            assert!((MIN_FRAMES..=MAX_FRAMES).contains(&p.len()), "{steps:?}: {}", p.len());
+            assert!(p.windows(2).all(|w| w[1].1 > w[0].1), "times increase");
+            for i in 0..steps.len() {
+                assert!(p.iter().any(|f| f.0 == Some(i)), "{steps:?}: step {i} has frames");
+            }
+        }
+    }
+
+    #[test]
+    fn blink_is_sampled_densely() {
+        let p = plan(&["BLINK", "TURN_LEFT"]);
+        let blink: Vec<f64> = p.iter().filter(|f| f.0 == Some(0)).map(|f| f.1).collect();
+        assert_eq!(blink.len(), BLINK_FRAMES);
+        assert!(blink.windows(2).all(|w| w[1] - w[0] <= 100.0));
+        assert_eq!(p.len(), 20);
     }
 }

@@ -72,6 +72,20 @@ pub fn Laporan() -> impl IntoView {
         });
         reload.update(|n| *n += 1);
     };
+    let preset = move |which: &'static str| {
+        let t = Ymd::today();
+        let (a, b) = match which {
+            "today" => (t, t),
+            "week" => (t.add_days(-6), t),
+            "month" => (t.first_of_month(), t),
+            _ => {
+                let end = t.first_of_month().add_days(-1);
+                (end.first_of_month(), end)
+            }
+        };
+        from.set(a.iso());
+        to.set(b.iso());
+    };
     let range_ok = move || {
         let (a, b) = (from.get(), to.get());
         !a.is_empty() && !b.is_empty() && a <= b
@@ -127,6 +141,12 @@ pub fn Laporan() -> impl IntoView {
             </label>
             <div class="field end">
                 <button type="submit" class="btn primary" disabled=move || !range_ok()>"Tampilkan"</button>
+            </div>
+            <div class="presets" role="group" aria-label="Periode cepat">
+                <button type="button" class="btn small" on:click=move |_| preset("today")>"Hari ini"</button>
+                <button type="button" class="btn small" on:click=move |_| preset("week")>"7 hari terakhir"</button>
+                <button type="button" class="btn small" on:click=move |_| preset("month")>"Bulan ini"</button>
+                <button type="button" class="btn small" on:click=move |_| preset("last")>"Bulan lalu"</button>
             </div>
         </form>
 
