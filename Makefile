@@ -21,9 +21,11 @@ test: test-rust e2e
 test-rust: test-sqlite test-mysql
 
 test-sqlite:
+	backend/scripts/ensure-poppler.sh
 	$(CARGO) test --workspace
 
 test-mysql:
+	backend/scripts/ensure-poppler.sh
 	backend/scripts/ensure-mariadb.sh
 	TEST_DB=mysql $(CARGO) test -p backend --test api
 
