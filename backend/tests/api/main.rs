@@ -10,6 +10,7 @@ mod faces;
 mod health;
 mod import;
 mod kiosk;
+mod kiosk_bench;
 mod leaves;
 mod openapi;
 mod reports;
