@@ -76,7 +76,8 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn resolve(&self) -> (u64, u64) {
-        let page = self.page.unwrap_or(1).max(1);
+        // Capped so `page * per_page` (the SQL offset) cannot overflow: no list is that long.
+        let page = self.page.unwrap_or(1).clamp(1, 1_000_000_000);
         let per_page = self.per_page.unwrap_or(20).clamp(1, 200);
         (page, per_page)
     }

@@ -365,6 +365,8 @@ async fn owner_lists_rows_with_filters_newest_first() {
     assert_eq!(v["total"], 1);
     let v: Value = app.get("/api/attendance?page=2&per_page=3").await.json().await.unwrap();
     assert_eq!((v["items"].as_array().unwrap().len(), v["page"].as_u64(), v["total"].as_u64()), (1, Some(2), Some(4)));
+    let v: Value = app.get("/api/attendance?page=18446744073709551615").await.json().await.unwrap();
+    assert_eq!((v["items"].as_array().map(Vec::len), v["total"].as_u64()), (Some(0), Some(4)));
     assert_error(app.get("/api/attendance?status=HILANG").await, 422, "VALIDATION").await;
     assert_error(app.get("/api/attendance?from=2026-11-24&to=2026-11-01").await, 422, "VALIDATION").await;
     assert_error(app.get("/api/attendance?from=kemarin").await, 422, "VALIDATION").await;
