@@ -19,17 +19,18 @@ pub fn values(c: &StatusCounts) -> [u64; 5] {
     [c.hadir, c.terlambat, c.izin, c.alpa, c.ditolak]
 }
 
+/// Top of the y axis: four equal whole-number steps (1, 2, 2.5 or 5 times a power of ten) covering `v`.
 fn nice_max(v: u64) -> u64 {
-    if v <= 5 {
-        return 5;
-    }
-    let mag = 10u64.pow((v as f64).log10().floor() as u32);
-    for m in [1, 2, 5, 10] {
-        if v <= m * mag {
-            return m * mag;
+    let mut mag = 1u64;
+    loop {
+        for m in [10u64, 20, 25, 50] {
+            let step = m * mag / 10;
+            if step > 0 && (m != 25 || mag >= 10) && step * 4 >= v.max(1) {
+                return step * 4;
+            }
         }
+        mag *= 10;
     }
-    10 * mag
 }
 
 /// Stacked bars, one per day.
@@ -156,10 +157,13 @@ mod tests {
 
     #[test]
     fn nice_max_rounds_up() {
-        assert_eq!(nice_max(0), 5);
-        assert_eq!(nice_max(7), 10);
+        assert_eq!(nice_max(0), 4);
+        assert_eq!(nice_max(1), 4);
+        assert_eq!(nice_max(7), 8);
         assert_eq!(nice_max(13), 20);
-        assert_eq!(nice_max(51), 100);
+        assert_eq!(nice_max(51), 80);
         assert_eq!(nice_max(100), 100);
+        assert_eq!(nice_max(101), 200);
+        assert!((0..5000).all(|v| nice_max(v) >= v && nice_max(v) % 4 == 0));
     }
 }

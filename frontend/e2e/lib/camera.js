@@ -75,7 +75,8 @@ export function livenessSubject() {
 
 /**
  * A blink clip (eyes open, closed, open) of livenessSubject(), for /absen with a fixed BLINK challenge.
- * Chromium loops it (1.3 s), so the page's 1.2 s of dense blink sampling sees closed eyes wherever it starts.
+ * Chromium loops it (0.9 s: open 0.6, closed 0.3), so any 1.6 s burst (the page's lead-in plus dense blink
+ * sampling) holds a whole closed-eyes moment with open eyes before and after it, wherever the loop stands.
  * @returns {{identity: string, open: string, file: string} | null}
  */
 export function blinkY4m(opts = {}) {
@@ -83,9 +84,8 @@ export function blinkY4m(opts = {}) {
   if (!s) return null;
   const file = makeY4m(
     [
-      { image: s.open, seconds: 0.5 },
+      { image: s.open, seconds: 0.6 },
       { image: s.closed, seconds: 0.3 },
-      { image: s.open, seconds: 0.5 },
     ],
     { name: 'blink', ...opts },
   );

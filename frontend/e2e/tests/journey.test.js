@@ -5,10 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { openApp, screenshot, waitForApp } from '../lib/browser.js';
 import { blinkY4m, livenessSubject, makeY4m, removeClip } from '../lib/camera.js';
 import { startServer, OFFICE } from '../lib/server.js';
-import { api, login } from '../lib/app.js';
+import { api, isoDate, login } from '../lib/app.js';
 
 let server;
 let paths = new Set();
@@ -193,8 +195,121 @@ test('employee checks in on /absen with a blink', async (t) => {
     assert.ok(await kiosk.page.locator('.result.ok').count(), `check-in refused: ${text}\n${server.log().slice(-1500)}`);
     assert.match(text, new RegExp(state.nama));
     assert.match(text, /Absen masuk berhasil/);
+    state.checkedIn = true;
   } finally {
     await kiosk.close();
+  }
+});
+
+/** The next Monday (or the Monday after, with weeks=1), as YYYY-MM-DD. */
+function monday(weeks = 0) {
+  const d = new Date();
+  d.setDate(d.getDate() + ((8 - d.getDay()) % 7 || 7) + 7 * weeks);
+  return isoDate(d);
+}
+function plusDays(iso, n) {
+  const d = new Date(`${iso}T12:00:00`);
+  d.setDate(d.getDate() + n);
+  return isoDate(d);
+}
+
+test('the dashboard shows the check-in', async (t) => {
+  if (needsBackend(t)) return;
+  if (!state.checkedIn) return t.skip('no check-in happened in this run');
+  const p = owner.page;
+  await p.goto('/dashboard');
+  await p.getByRole('heading', { name: 'Aktivitas terbaru' }).waitFor();
+  await p.locator('.list-item', { hasText: state.nama }).first().waitFor();
+  await screenshot(p, 'journey-06-dashboard');
+});
+
+test('owner records a leave with a proof photo, approves it and views the proof', async (t) => {
+  if (needsBackend(t)) return;
+  if (!state.facePhoto) return t.skip('shared face photos not on this machine (used as the proof image)');
+  const p = owner.page;
+  await p.goto('/izin');
+  await p.getByRole('button', { name: '+ Buat pengajuan' }).click();
+  const dlg = p.getByRole('dialog');
+  await dlg.getByLabel('Karyawan *').selectOption({ label: `${state.kode} — ${state.nama}` });
+  await dlg.getByRole('radio', { name: 'Cuti' }).check();
+  const start = monday(1);
+  await dlg.getByLabel('Mulai *').fill(start);
+  await dlg.getByLabel('Selesai *').fill(plusDays(start, 1));
+  await dlg.getByLabel('Alasan *').fill('Acara keluarga');
+  await dlg.locator('input[type=file]').setInputFiles(state.facePhoto);
+  await dlg.getByRole('button', { name: 'Simpan' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  const row = p.getByRole('row').filter({ hasText: state.nama }).filter({ hasText: 'Cuti' });
+  await row.waitFor();
+  await row.getByRole('button', { name: 'Bukti' }).click();
+  const proof = p.getByRole('dialog').locator('img.proof');
+  await proof.waitFor();
+  await p.waitForFunction(() => document.querySelector('img.proof')?.naturalWidth > 0);
+  await screenshot(p, 'journey-07-izin-bukti');
+  await p.keyboard.press('Escape');
+  await row.getByRole('button', { name: 'Setujui' }).click();
+  await row.waitFor({ state: 'detached' }); // leaves the "Menunggu" list
+  const { body } = await api(p, 'GET', `/api/leaves?employee_id=${state.employeeId}`);
+  const leave = body.items.find((l) => l.tanggal_mulai === start);
+  assert.equal(leave?.status, 'DISETUJUI');
+  assert.equal(leave?.jenis, 'Cuti');
+});
+
+test('employee requests sick leave on /absen after face verification', async (t) => {
+  if (needsBackend(t)) return;
+  if (!state.checkedIn) return t.skip('the check-in step did not pass in this run');
+  const blink = blinkY4m();
+  clips.push(blink.file);
+  const kiosk = await openApp({
+    baseURL: server.baseURL,
+    viewport: 'phone',
+    camera: blink.file,
+    geolocation: { latitude: OFFICE.latitude, longitude: OFFICE.longitude, accuracy: 8 },
+  });
+  try {
+    const k = kiosk.page;
+    await k.goto('/absen');
+    await k.getByRole('button', { name: 'Ajukan Izin / Sakit / Cuti' }).click();
+    await k.getByRole('radio', { name: 'Sakit' }).check();
+    const start = monday(2);
+    await k.getByLabel('Mulai').fill(start);
+    await k.getByLabel('Selesai').fill(start);
+    await k.getByLabel('Alasan').fill('Kontrol ke dokter');
+    await k.getByRole('button', { name: 'Verifikasi wajah & kirim' }).click();
+    const result = k.locator('.result');
+    await result.waitFor({ timeout: 30000 });
+    await screenshot(k, 'journey-08-absen-izin');
+    const text = await result.innerText();
+    assert.ok(await k.locator('.result.ok').count(), `leave refused: ${text}`);
+    assert.match(text, /Pengajuan terkirim/);
+  } finally {
+    await kiosk.close();
+  }
+  const { body } = await api(owner.page, 'GET', `/api/leaves?status=PENDING&employee_id=${state.employeeId}`);
+  assert.ok(body.items.some((l) => l.jenis === 'Sakit'), 'the pending sick leave is listed for the owner');
+});
+
+test('the report lists the check-in; employees import from xlsx (dry run, then apply)', async (t) => {
+  if (needsBackend(t)) return;
+  const p = owner.page;
+  await p.goto('/laporan');
+  await p.getByRole('heading', { name: 'Ringkasan per karyawan' }).waitFor();
+  if (state.checkedIn) await p.getByRole('cell', { name: new RegExp(state.nama) }).first().waitFor();
+  // The current employees exported as .xlsx are a valid import file: nothing new, all updated.
+  const r = await p.request.get('/api/employees/export');
+  assert.equal(r.status(), 200);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'absensi-e2e-import-'));
+  const xlsx = path.join(dir, 'karyawan.xlsx');
+  fs.writeFileSync(xlsx, await r.body());
+  try {
+    await p.getByLabel('Berkas Excel karyawan').setInputFiles(xlsx);
+    await p.getByRole('button', { name: 'Periksa (uji coba)' }).click();
+    await p.getByText(/^Uji coba: \d+ baris/).waitFor();
+    await screenshot(p, 'journey-09-laporan-import');
+    await p.getByRole('button', { name: 'Terapkan impor' }).click();
+    await p.getByText(/^Diterapkan: \d+ baris/).waitFor();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -156,7 +156,7 @@ fn leave_outcome(l: Leave) -> Outcome {
 
 /// When to take each frame of the burst: (challenge step index, or `None` for the lead-in; milliseconds after
 /// the burst starts). Blink steps are sampled densely, turns sparsely; the total stays within 8–20 frames
-/// (turn steps shrink first, down to 3 frames, then blink steps, down to 6).
+/// (turn steps shrink first, down to 3 frames, then blink steps, down to 6, then the lead-in, then 2 and 5).
 fn burst_plan(steps: &[String]) -> Vec<(Option<usize>, f64)> {
     let mut parts: Vec<(Option<usize>, usize, f64)> = vec![(None, LEAD_FRAMES, LEAD_INTERVAL_MS)];
     for (i, s) in steps.iter().enumerate() {
@@ -179,7 +179,13 @@ fn burst_plan(steps: &[String]) -> Vec<(Option<usize>, f64)> {
                 .max_by_key(|(_, p)| p.1)
                 .map(|(i, _)| i)
         };
-        match largest(3, false).or_else(|| largest(6, true)) {
+        let lead = (parts[0].1 > 1).then_some(0);
+        let pick = largest(3, false)
+            .or_else(|| largest(6, true))
+            .or(lead)
+            .or_else(|| largest(2, false))
+            .or_else(|| largest(5, true));
+        match pick {
             Some(i) => parts[i].1 -= 1,
             None => break,
         }

@@ -395,7 +395,14 @@ fn ImportCard() -> impl IntoView {
         <section class="card" aria-labelledby="imp-h">
             <h2 id="imp-h">"Impor karyawan dari Excel"</h2>
             <p class="muted small">
-                "Berkas .xlsx dengan baris judul: kode, nama, email, shift. Periksa dulu (uji coba), lalu terapkan."
+                "Berkas .xlsx dengan baris judul: kode, nama, email, shift. Periksa dulu (uji coba), lalu terapkan. "
+                <button type="button" class="btn ghost small" on:click=move |_| {
+                    leptos::task::spawn_local(async move {
+                        if let Err(e) = api::download("/api/employees/export", "karyawan.xlsx").await {
+                            toast_err(&e);
+                        }
+                    });
+                }>"Unduh data karyawan saat ini (.xlsx) sebagai contoh"</button>
             </p>
             <ErrorBox error=error/>
             <div class="row wrap">
