@@ -29,8 +29,8 @@ pub use quality::{assess_quality, QualityIssue, QualityLimits, QualityVerdict};
 /// Cosine similarity at or above which two single images are judged to show the same person
 /// (pair verification, and the agreement check between registration frames).
 ///
-/// Calibrated on `data/faces/dev` pairs: the accuracy-maximising threshold was 0.912 (0.9124 with the
-/// default options; 0.908-0.914 across alignment variants). It corresponds to a Euclidean distance of
-/// `sqrt(2 - 2·0.91) ≈ 0.42` between unit vectors; dlib's raw descriptors have norms ~1.2-1.6, so this
+/// Calibrated on `data/faces/dev` pairs: the accuracy-maximising threshold was 0.912 with the default
+/// options (0.908-0.914 across alignment variants). It corresponds to a Euclidean distance of
+/// `sqrt(2 - 2·0.912) ≈ 0.42` between unit vectors; dlib's raw descriptors have norms ~1.2-1.6, so this
 /// is close to dlib's own 0.6 on its unnormalised vectors.
-pub const VERIFY_THRESHOLD: f32 = 0.91;
+pub const VERIFY_THRESHOLD: f32 = 0.912;

@@ -35,7 +35,7 @@ impl Default for QualityLimits {
             max_abs_yaw: 0.3,
             max_abs_pitch: 25.0,
             max_abs_roll: 25.0,
-            min_eye_openness: 0.185,
+            min_eye_openness: 0.19,
         }
     }
 }
