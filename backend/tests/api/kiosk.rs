@@ -394,7 +394,7 @@ async fn geofence_can_be_turned_off_for_a_fixed_tablet() {
 }
 
 #[tokio::test]
-async fn an_unknown_face_is_refused_without_a_row() {
+async fn an_unknown_face_or_an_employee_without_a_registered_face_is_refused_without_a_row() {
     let Some(k) = kiosk_with(|env| {
         env.insert("LIVENESS_FIXED_CHALLENGE".into(), "BLINK,TURN_LEFT".into());
     })
@@ -402,6 +402,9 @@ async fn an_unknown_face_is_refused_without_a_row() {
     else {
         return;
     };
+    // Tono is an employee (with a shift) whose face was never registered: to the kiosk he is a stranger.
+    let shift_id = k.budi["shift_id"].as_i64();
+    k.app.create_employee("K003", "Tono", shift_id).await;
     let stranger = Subject::yale(&k.dir, STRANGER);
     let (token, _) = challenge(&k.app).await;
     let r = attend(&k.app, &token, Some(INSIDE), stranger.burst(&["BLINK", "TURN_LEFT"])).await;
