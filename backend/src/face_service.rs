@@ -48,19 +48,7 @@ impl FaceService {
     pub fn load(config: &Config) -> anyhow::Result<FaceService> {
         let engine = shared_engine(&config.face_models_dir)
             .map_err(|e| anyhow::anyhow!("face models in {}: {e}", config.face_models_dir.display()))?;
-        let mut policy = MatchPolicy::KIOSK;
-        if let Some(a) = config.face_accept {
-            policy.accept = a;
-        }
-        if let Some(g) = config.face_grey {
-            policy.grey = g;
-        }
-        if let Some(m) = config.face_margin {
-            policy.margin = m;
-        }
-        if !(policy.grey <= policy.accept) {
-            anyhow::bail!("FACE_GREY ({}) must not be above FACE_ACCEPT ({})", policy.grey, policy.accept);
-        }
+        let policy = policy_from(config)?;
         let decode_limits = DecodeLimits { max_bytes: config.max_upload_bytes, ..DecodeLimits::default() };
         Ok(FaceService {
             engine,
@@ -160,6 +148,25 @@ impl FaceService {
     pub fn to_json(&self, emb: &Embedding) -> serde_json::Value {
         serde_json::to_value(emb.to_encoding(self.model_id())).expect("encoding serialises")
     }
+}
+
+/// The matching operating point: the engine's calibrated `MatchPolicy::KIOSK`, overridden by
+/// `FACE_ACCEPT` / `FACE_GREY` / `FACE_MARGIN`.
+pub fn policy_from(config: &Config) -> anyhow::Result<MatchPolicy> {
+    let mut policy = MatchPolicy::KIOSK;
+    if let Some(a) = config.face_accept {
+        policy.accept = a;
+    }
+    if let Some(g) = config.face_grey {
+        policy.grey = g;
+    }
+    if let Some(m) = config.face_margin {
+        policy.margin = m;
+    }
+    if !(policy.grey <= policy.accept) || !(-1.0..=1.0).contains(&policy.accept) || policy.margin < 0.0 {
+        anyhow::bail!("invalid matching policy: FACE_GREY {} <= FACE_ACCEPT {} in -1..1, FACE_MARGIN {} >= 0", policy.grey, policy.accept, policy.margin);
+    }
+    Ok(policy)
 }
 
 /// Parses a stored `face_encodings.encoding` value.
