@@ -224,7 +224,7 @@ impl Config {
             max_leave_days: parse(src, "MAX_LEAVE_DAYS", 30)?,
             challenge_ttl_secs: parse(src, "CHALLENGE_TTL_SECS", 20)?,
             report_max_days: parse(src, "REPORT_MAX_DAYS", 366)?,
-            report_pdf_max_rows: parse(src, "REPORT_PDF_MAX_ROWS", 5000)?,
+            report_pdf_max_rows: parse(src, "REPORT_PDF_MAX_ROWS", 3000)?,
             import_max_rows: parse(src, "IMPORT_MAX_ROWS", 2000)?,
             max_upload_bytes: parse(src, "MAX_UPLOAD_BYTES", 5 * 1024 * 1024)?,
             login_max_failures: parse(src, "LOGIN_MAX_FAILURES", 5)?,

@@ -36,6 +36,38 @@ enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Fill an EMPTY database with demo data in bulk (employees on three shifts, a year of attendance,
+    /// leaves): for trying the dashboard and for `bench-dashboard`. Refuses a database with employees.
+    SeedDemo {
+        #[arg(long, default_value_t = 1000)]
+        employees: usize,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        /// Last day of attendance (YYYY-MM-DD); default today in APP_TIMEZONE.
+        #[arg(long)]
+        end: Option<String>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Time the dashboard queries on DATABASE_URL (p50/p95 per call) and print one JSON object.
+    BenchDashboard {
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
+    /// Write the attendance report of a period to a file (`xlsx` or `pdf`), as the API does; prints rows,
+    /// size, time and the process's peak memory as JSON.
+    ExportReport {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_parser = ["xlsx", "pdf"], default_value = "xlsx")]
+        format: String,
+        #[arg(long)]
+        employee_id: Option<i32>,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Back up or restore face encodings as JSON keyed by employee kode (`encodings export FILE`).
     Encodings {
         #[arg(value_parser = ["export", "import"])]
@@ -113,6 +145,63 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = backend::startup::prepare(&config).await?;
             let user = backend::services::users::create_owner(&db, &email, &password).await?;
             println!("owner created: id={} email={}", user.id, user.email);
+        }
+        Command::SeedDemo { employees, days, end, seed } => {
+            let end = match end {
+                Some(s) => backend::domain::time::parse_date(&s).context("--end must be YYYY-MM-DD")?,
+                None => backend::domain::time::local(chrono::Utc::now(), config.timezone).date(),
+            };
+            anyhow::ensure!(employees > 0 && (1..=3660).contains(&days), "--employees > 0 and --days 1..=3660");
+            let db = backend::startup::prepare(&config).await?;
+            let opts = backend::services::demo::SeedOptions { employees, days, end, seed };
+            println!("{}", backend::services::demo::seed(&db, &config, &opts).await?);
+        }
+        Command::BenchDashboard { iterations } => {
+            let db = backend::startup::prepare(&config).await?;
+            println!("{}", backend::services::demo::bench_dashboard(&db, &config, iterations.max(1)).await?);
+        }
+        Command::ExportReport { from, to, format, employee_id, out } => {
+            let (from, to) = match (backend::domain::time::parse_date(&from), backend::domain::time::parse_date(&to)) {
+                (Some(f), Some(t)) if f <= t => (f, t),
+                _ => anyhow::bail!("--from and --to must be YYYY-MM-DD with from <= to"),
+            };
+            let db = backend::startup::prepare(&config).await?;
+            let (rss_before, _) = backend::services::demo::rss_mib();
+            let started = std::time::Instant::now();
+            let filter = backend::services::reports::ReportFilter { from, to, employee_id, status: None };
+            let meta = backend::export::ReportMeta {
+                company: config.company_name.clone(),
+                from,
+                to,
+                generated: backend::domain::time::local(chrono::Utc::now(), config.timezone),
+                timezone: config.timezone,
+                filter_note: employee_id.map(|id| format!("karyawan #{id}")),
+            };
+            let fail = |e: backend::error::AppError| anyhow::anyhow!("{}", e.message);
+            let (rows, pages) = if format == "pdf" {
+                let (bytes, pages) =
+                    backend::services::reports::export_pdf(&db, config.report_pdf_max_rows, &filter, &meta)
+                        .await
+                        .map_err(fail)?;
+                std::fs::write(&out, bytes).with_context(|| format!("write {}", out.display()))?;
+                (backend::services::reports::count_rows(&db, &filter).await?, Some(pages))
+            } else {
+                let (mut file, rows) =
+                    backend::services::reports::export_xlsx(&db, &filter, &meta).await.map_err(fail)?;
+                use std::io::Seek;
+                file.rewind()?;
+                let mut dest = std::fs::File::create(&out).with_context(|| format!("create {}", out.display()))?;
+                std::io::copy(&mut file, &mut dest)?;
+                (rows, None)
+            };
+            let (rss_peak, rss_now) = backend::services::demo::rss_mib();
+            let bytes = std::fs::metadata(&out)?.len();
+            println!(
+                "{}",
+                serde_json::json!({"format": format, "rows": rows, "pages": pages, "bytes": bytes,
+                    "seconds": (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+                    "rss_mib": {"before": rss_before, "peak": rss_peak, "after": rss_now}})
+            );
         }
         Command::Encodings { action, file } => {
             let state = backend::startup::build_state(config).await?;

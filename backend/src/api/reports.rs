@@ -14,7 +14,7 @@ use crate::domain::time::local;
 use crate::entities::{AttendanceStatus, Employee};
 use crate::error::{AppError, AppResult};
 use crate::export::{self, ReportMeta};
-use crate::services::reports::{self, ReportFilter, ReportRow, ReportRowOut, SummaryItem};
+use crate::services::reports::{self, ReportFilter, ReportRowOut, SummaryItem};
 use crate::state::AppState;
 use sea_orm::EntityTrait;
 
@@ -158,33 +158,6 @@ fn attachment(name: String) -> ContentDisposition {
     ContentDisposition { disposition: DispositionType::Attachment, parameters: vec![DispositionParam::Filename(name)] }
 }
 
-/// Streams the rows into a constant-memory workbook on a blocking thread (batches through a channel of
-/// two, so the database never runs far ahead of the writer), into an unnamed temporary file that is then
-/// sent and disappears when closed.
-pub async fn write_xlsx(state: &AppState, filter: &ReportFilter, meta: &ReportMeta) -> AppResult<(std::fs::File, u64)> {
-    let summary = reports::summary(&state.db, filter).await?;
-    let file = web::block(tempfile::tempfile).await.map_err(AppError::internal)?.map_err(AppError::internal)?;
-    let out = file.try_clone().map_err(AppError::internal)?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ReportRow>>(2);
-    let meta2 = meta.clone();
-    let writer = web::block(move || {
-        let batches = std::iter::from_fn(|| rx.blocking_recv());
-        export::xlsx::write_attendance_report(&meta2, batches, &summary, &out)
-    });
-    let streamed = reports::stream_rows(&state.db, filter, |batch| {
-        let tx = tx.clone();
-        async move { tx.send(batch).await.is_ok() }
-    })
-    .await;
-    drop(tx);
-    let written = writer.await.map_err(AppError::internal)?.map_err(|e| AppError::internal(format!("xlsx: {e}")))?;
-    let streamed = streamed?;
-    if streamed != written {
-        return Err(AppError::internal(format!("xlsx: {streamed} rows read but {written} written")));
-    }
-    Ok((file, written))
-}
-
 async fn xlsx_report(
     state: &AppState,
     req: &HttpRequest,
@@ -192,7 +165,7 @@ async fn xlsx_report(
     meta: ReportMeta,
 ) -> AppResult<HttpResponse> {
     let started = std::time::Instant::now();
-    let (mut file, rows) = write_xlsx(state, &filter, &meta).await?;
+    let (mut file, rows) = reports::export_xlsx(&state.db, &filter, &meta).await?;
     use std::io::Seek;
     file.rewind().map_err(AppError::internal)?;
     let name = meta.file_name("xlsx");
@@ -213,47 +186,9 @@ async fn xlsx_report(
     Ok(resp)
 }
 
-/// Renders the PDF (refusing more than `REPORT_PDF_MAX_ROWS` rows); returns the bytes and the page count.
-pub async fn write_pdf(state: &AppState, filter: &ReportFilter, meta: &ReportMeta) -> AppResult<(Vec<u8>, usize)> {
-    let max = state.config.report_pdf_max_rows;
-    let too_large = |n: u64| {
-        AppError::unprocessable(
-            "REPORT_TOO_LARGE",
-            format!(
-                "Laporan ini berisi {n} baris; PDF dibatasi {max} baris. Unduh format Excel (.xlsx) atau persempit \
-                 periode, karyawan, atau status."
-            ),
-        )
-        .with("rows", n)
-        .with("max_rows", max)
-    };
-    let n = reports::count_rows(&state.db, filter).await?;
-    if n > max {
-        return Err(too_large(n));
-    }
-    let summary = reports::summary(&state.db, filter).await?;
-    let mut rows: Vec<ReportRow> = Vec::with_capacity(n as usize);
-    let mut over = false;
-    reports::stream_rows(&state.db, filter, |batch| {
-        rows.extend(batch);
-        over = rows.len() as u64 > max;
-        let go_on = !over;
-        async move { go_on }
-    })
-    .await?;
-    if over {
-        return Err(too_large(rows.len() as u64));
-    }
-    let meta = meta.clone();
-    web::block(move || export::pdf::render_attendance_report(&meta, &rows, &summary))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(|e| AppError::internal(format!("pdf: {e}")))
-}
-
 async fn pdf_report(state: &AppState, filter: ReportFilter, meta: ReportMeta) -> AppResult<HttpResponse> {
     let started = std::time::Instant::now();
-    let (bytes, pages) = write_pdf(state, &filter, &meta).await?;
+    let (bytes, pages) = reports::export_pdf(&state.db, state.config.report_pdf_max_rows, &filter, &meta).await?;
     let name = meta.file_name("pdf");
     tracing::info!(pages, bytes = bytes.len(), ms = started.elapsed().as_millis() as u64, file = %name, "pdf report written");
     Ok(HttpResponse::Ok()

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use genpdf::elements::{Break, FrameCellDecorator, LinearLayout, Paragraph, TableLayout};
+use genpdf::elements::{Break, CellDecorator, LinearLayout, Paragraph, TableLayout};
 use genpdf::fonts::{FontData, FontFamily};
 use genpdf::render::Area;
 use genpdf::style::Style;
@@ -82,25 +82,76 @@ fn cell_right(text: impl Into<String>) -> genpdf::elements::PaddedElement<Paragr
     Paragraph::new(text.into()).aligned(Alignment::Right).padded(Margins::trbl(0.6, 1.0, 0.4, 1.0))
 }
 
-fn new_table(weights: &[usize]) -> TableLayout {
+/// A table with [`RowRules`]; `top` draws the line above the first row (the header's; a body starts right
+/// under its header's bottom line).
+fn new_table(weights: &[usize], top: bool) -> TableLayout {
     let mut t = TableLayout::new(weights.to_vec());
-    t.set_cell_decorator(FrameCellDecorator::new(true, true, true));
+    t.set_cell_decorator(RowRules { weights: weights.to_vec(), top, rows: 0 });
     t
+}
+
+/// Table rules: one horizontal line under each row, the outer frame, no vertical lines between columns.
+/// genpdf's `FrameCellDecorator` draws four lines per cell (shared edges twice): on a page of 45 rows x 11
+/// columns that is ~2,000 line operations held in memory until the document is written; this draws ~140.
+struct RowRules {
+    weights: Vec<usize>,
+    top: bool,
+    rows: usize,
+}
+
+impl CellDecorator for RowRules {
+    fn set_table_size(&mut self, _columns: usize, rows: usize) {
+        self.rows = rows;
+    }
+
+    fn decorate_cell(&mut self, column: usize, row: usize, has_more: bool, area: Area<'_>, style: Style) {
+        let last = self.weights.len() - 1;
+        let size = area.size();
+        let height: f64 = size.height.into();
+        if height <= 0.0 {
+            // A row that did not fit at the bottom of the page (genpdf tries it with zero height first).
+            return;
+        }
+        if column == 0 {
+            area.draw_line(vec![Position::new(0, 0), Position::new(0, size.height)], style);
+        }
+        if column == last {
+            // The whole table's width, from this (last) cell's share of it.
+            let total: usize = self.weights.iter().sum();
+            let w: f64 = size.width.into();
+            let x0 = Mm::from(w - w * total as f64 / self.weights[last].max(1) as f64);
+            area.draw_line(vec![Position::new(size.width, 0), Position::new(size.width, size.height)], style);
+            if !has_more {
+                // Grey rules between rows read lighter than the black frame.
+                let rule =
+                    if row + 1 == self.rows { style } else { style.with_color(genpdf::style::Color::Greyscale(150)) };
+                area.draw_line(vec![Position::new(x0, size.height), Position::new(size.width, size.height)], rule);
+            }
+            if row == 0 && self.top {
+                area.draw_line(vec![Position::new(x0, 0), Position::new(size.width, 0)], style);
+            }
+        }
+    }
 }
 
 /// A table whose header row is printed at the top of every page it spans.
 struct RepeatedHeaderTable {
     weights: Vec<usize>,
     headers: Vec<&'static str>,
+    /// Columns holding numbers: right-aligned, header included.
+    numeric: Vec<bool>,
     body: TableLayout,
 }
 
 impl RepeatedHeaderTable {
     fn header(&self) -> TableLayout {
-        let mut t = new_table(&self.weights);
+        let mut t = new_table(&self.weights, true);
         let mut row = t.row();
-        for h in &self.headers {
-            row.push_element(Paragraph::new(*h).styled(Style::new().bold()).padded(Margins::trbl(0.8, 1.0, 0.6, 1.0)));
+        for (h, num) in self.headers.iter().zip(&self.numeric) {
+            let align = if *num { Alignment::Right } else { Alignment::Left };
+            row.push_element(
+                Paragraph::new(*h).aligned(align).styled(Style::new().bold()).padded(Margins::trbl(0.8, 1.0, 0.6, 1.0)),
+            );
         }
         row.push().expect("header has one cell per column");
         t
@@ -143,6 +194,8 @@ const SUMMARY_HEADERS: [&str; 11] = [
     "Ditolak",
     "Total hari",
 ];
+const SUMMARY_NUMERIC: [bool; 11] = [true, false, false, true, true, true, true, true, true, true, true];
+const DETAIL_NUMERIC: [bool; 11] = [true, false, false, false, false, false, false, false, false, true, true];
 const DETAIL_WEIGHTS: [usize; 11] = [5, 10, 7, 10, 30, 11, 11, 7, 7, 8, 9];
 const DETAIL_HEADERS: [&str; 11] = [
     "No",
@@ -159,7 +212,7 @@ const DETAIL_HEADERS: [&str; 11] = [
 ];
 
 fn summary_table(summary: &[SummaryItem]) -> Result<RepeatedHeaderTable, genpdf::error::Error> {
-    let mut body = new_table(&SUMMARY_WEIGHTS);
+    let mut body = new_table(&SUMMARY_WEIGHTS, false);
     let mut totals = [0i64; 8];
     for (i, s) in summary.iter().enumerate() {
         let days = s.hadir + s.terlambat + s.izin + s.alpa + s.ditolak;
@@ -182,11 +235,16 @@ fn summary_table(summary: &[SummaryItem]) -> Result<RepeatedHeaderTable, genpdf:
         row.push_element(cell_right(v.to_string()).styled(Style::new().bold()));
     }
     row.push()?;
-    Ok(RepeatedHeaderTable { weights: SUMMARY_WEIGHTS.to_vec(), headers: SUMMARY_HEADERS.to_vec(), body })
+    Ok(RepeatedHeaderTable {
+        weights: SUMMARY_WEIGHTS.to_vec(),
+        headers: SUMMARY_HEADERS.to_vec(),
+        numeric: SUMMARY_NUMERIC.to_vec(),
+        body,
+    })
 }
 
 fn detail_table(rows: &[ReportRow]) -> Result<RepeatedHeaderTable, genpdf::error::Error> {
-    let mut body = new_table(&DETAIL_WEIGHTS);
+    let mut body = new_table(&DETAIL_WEIGHTS, false);
     for (i, r) in rows.iter().enumerate() {
         let mut row = body.row();
         row.push_element(cell_right((i + 1).to_string()));
@@ -202,7 +260,12 @@ fn detail_table(rows: &[ReportRow]) -> Result<RepeatedHeaderTable, genpdf::error
         row.push_element(cell_right(r.early_leave_minutes().to_string()));
         row.push()?;
     }
-    Ok(RepeatedHeaderTable { weights: DETAIL_WEIGHTS.to_vec(), headers: DETAIL_HEADERS.to_vec(), body })
+    Ok(RepeatedHeaderTable {
+        weights: DETAIL_WEIGHTS.to_vec(),
+        headers: DETAIL_HEADERS.to_vec(),
+        numeric: DETAIL_NUMERIC.to_vec(),
+        body,
+    })
 }
 
 fn build(

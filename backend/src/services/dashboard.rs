@@ -178,13 +178,14 @@ pub async fn late_ranking(
     let sql = format!(
         "SELECT a.employee_id AS employee_id, e.kode AS kode, e.nama AS nama, {} AS late_days, \
            {} AS late_minutes \
-         FROM attendances a JOIN employees e ON e.id = a.employee_id \
+         FROM attendances a {} employees e ON e.id = a.employee_id \
            LEFT JOIN shift_settings s ON s.id = e.shift_id \
          WHERE a.tanggal BETWEEN ? AND ? AND a.status = 'TERLAMBAT' \
          GROUP BY a.employee_id, e.kode, e.nama \
          ORDER BY late_days DESC, late_minutes DESC, e.nama ASC, a.employee_id ASC LIMIT ?",
         sqlexpr::int(be, "COUNT(*)"),
         sqlexpr::int(be, &format!("COALESCE(SUM({late}), 0)")),
+        sqlexpr::attendance_join(be),
     );
     let items = LateRankItem::find_by_statement(stmt(be, sql, vec![from.into(), to.into(), (limit as i64).into()]))
         .all(db)
@@ -228,19 +229,29 @@ pub const RECENT_WINDOW_DAYS: i64 = 7;
 
 /// Latest attendance events of the last [`RECENT_WINDOW_DAYS`] days up to `today`: newest day first, then
 /// by the latest time on the row (check-out, else check-in; rows without times such as ALPA last).
+/// Reads one day at a time (`idx_attendance_tanggal`), usually only today's rows.
 pub async fn recent(db: &impl ConnectionTrait, today: NaiveDate, limit: u64) -> Result<Recent, DbErr> {
-    let start = today - Duration::days(RECENT_WINDOW_DAYS - 1);
-    let rows = RecentRow::find_by_statement(stmt(
-        db.get_database_backend(),
-        "SELECT a.id AS id, a.employee_id AS employee_id, e.nama AS nama, a.tanggal AS tanggal, \
-           a.check_in AS check_in, a.check_out AS check_out, a.status AS status, a.dibuat AS dibuat \
-         FROM attendances a JOIN employees e ON e.id = a.employee_id \
-         WHERE a.tanggal BETWEEN ? AND ? \
-         ORDER BY a.tanggal DESC, COALESCE(a.check_out, a.check_in) DESC, a.id DESC LIMIT ?",
-        vec![start.into(), today.into(), (limit as i64).into()],
-    ))
-    .all(db)
-    .await?;
+    let mut rows: Vec<RecentRow> = Vec::new();
+    for back in 0..RECENT_WINDOW_DAYS {
+        let want = limit.saturating_sub(rows.len() as u64);
+        if want == 0 {
+            break;
+        }
+        let day = today - Duration::days(back);
+        rows.extend(
+            RecentRow::find_by_statement(stmt(
+                db.get_database_backend(),
+                "SELECT a.id AS id, a.employee_id AS employee_id, e.nama AS nama, a.tanggal AS tanggal, \
+                   a.check_in AS check_in, a.check_out AS check_out, a.status AS status, a.dibuat AS dibuat \
+                 FROM attendances a JOIN employees e ON e.id = a.employee_id \
+                 WHERE a.tanggal = ? \
+                 ORDER BY COALESCE(a.check_out, a.check_in) DESC, a.id DESC LIMIT ?",
+                vec![day.into(), (want as i64).into()],
+            ))
+            .all(db)
+            .await?,
+        );
+    }
     let items = rows
         .into_iter()
         .map(|r| RecentItem {

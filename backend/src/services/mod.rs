@@ -2,6 +2,7 @@
 pub mod attendance;
 pub mod encodings;
 pub mod dashboard;
+pub mod demo;
 pub mod employee_import;
 pub mod faces;
 pub mod kiosk;

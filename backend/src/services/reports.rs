@@ -6,8 +6,11 @@
 //!   `unique_daily_attendance` (`employee_id`, `tanggal`) ranges, so memory stays bounded by the batch size
 //!   whatever the period, and the order is the same as the JSON's.
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, Value};
 use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::export::{self, ReportMeta};
 
 use super::sqlexpr::{self, stmt};
 use crate::domain::report;
@@ -146,10 +149,11 @@ pub async fn summary(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<Vec<
     let be = db.get_database_backend();
     let count = |status: &str| sqlexpr::int(be, &format!("SUM(CASE WHEN a.status = '{status}' THEN 1 ELSE 0 END)"));
     let (cond, values) = f.conditions();
+    let join = sqlexpr::attendance_join(be);
     let sql = format!(
         "SELECT a.employee_id AS employee_id, e.kode AS kode, e.nama AS nama, {} AS hadir, {} AS terlambat, \
            {} AS late_minutes, {} AS early_leave_minutes, {} AS izin, {} AS alpa, {} AS ditolak \
-         FROM attendances a JOIN employees e ON e.id = a.employee_id \
+         FROM attendances a {join} employees e ON e.id = a.employee_id \
            LEFT JOIN shift_settings s ON s.id = e.shift_id \
          WHERE {cond} GROUP BY a.employee_id, e.kode, e.nama ORDER BY e.nama, a.employee_id",
         count("HADIR"),
@@ -230,4 +234,89 @@ where
         }
     }
     Ok(total)
+}
+
+/// Writes the .xlsx report: rows are streamed into a constant-memory workbook on a blocking thread
+/// (batches through a channel of two, so the database never runs far ahead of the writer), into an unnamed
+/// temporary file that disappears when closed. Returns the file (positioned at its end) and the row count.
+pub async fn export_xlsx(
+    db: &DatabaseConnection,
+    filter: &ReportFilter,
+    meta: &ReportMeta,
+) -> AppResult<(std::fs::File, u64)> {
+    let summary = summary(db, filter).await?;
+    let file =
+        actix_web::web::block(tempfile::tempfile).await.map_err(AppError::internal)?.map_err(AppError::internal)?;
+    let out = file.try_clone().map_err(AppError::internal)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ReportRow>>(2);
+    let meta2 = meta.clone();
+    let writer = actix_web::web::block(move || {
+        let batches = std::iter::from_fn(|| rx.blocking_recv());
+        export::xlsx::write_attendance_report(&meta2, batches, &summary, &out)
+    });
+    let streamed = stream_rows(db, filter, |batch| {
+        let tx = tx.clone();
+        async move { tx.send(batch).await.is_ok() }
+    })
+    .await;
+    drop(tx);
+    let written = writer.await.map_err(AppError::internal)?.map_err(|e| AppError::internal(format!("xlsx: {e}")))?;
+    let streamed = streamed?;
+    if streamed != written {
+        return Err(AppError::internal(format!("xlsx: {streamed} rows read but {written} written")));
+    }
+    Ok((file, written))
+}
+
+/// PDF layout is held in memory (~2 MB per page in genpdf/printpdf): one PDF is rendered at a time, the
+/// next request waits for its turn, so concurrent downloads cannot multiply the peak.
+static PDF_SLOT: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(1));
+
+/// Renders the PDF report, refusing (422 `REPORT_TOO_LARGE`) more than `max_rows` table lines (detail rows
+/// plus summary rows): genpdf lays out the whole document in memory. Returns the bytes and the page count.
+pub async fn export_pdf(
+    db: &DatabaseConnection,
+    max_rows: u64,
+    filter: &ReportFilter,
+    meta: &ReportMeta,
+) -> AppResult<(Vec<u8>, usize)> {
+    let too_large = |detail: u64, summary: u64| {
+        AppError::unprocessable(
+            "REPORT_TOO_LARGE",
+            format!(
+                "Laporan ini berisi {} baris ({detail} baris absensi + {summary} baris ringkasan); PDF dibatasi \
+                 {max_rows} baris. Unduh format Excel (.xlsx) atau persempit periode, karyawan, atau status.",
+                detail + summary
+            ),
+        )
+        .with("rows", detail + summary)
+        .with("max_rows", max_rows)
+    };
+    let n = count_rows(db, filter).await?;
+    if n > max_rows {
+        return Err(too_large(n, 0));
+    }
+    let summary = summary(db, filter).await?;
+    if n + summary.len() as u64 > max_rows {
+        return Err(too_large(n, summary.len() as u64));
+    }
+    let _slot = PDF_SLOT.acquire().await.map_err(AppError::internal)?;
+    let mut rows: Vec<ReportRow> = Vec::with_capacity(n as usize);
+    let mut over = false;
+    stream_rows(db, filter, |batch| {
+        rows.extend(batch);
+        over = (rows.len() + summary.len()) as u64 > max_rows;
+        let go_on = !over;
+        async move { go_on }
+    })
+    .await?;
+    if over {
+        return Err(too_large(rows.len() as u64, summary.len() as u64));
+    }
+    let meta = meta.clone();
+    actix_web::web::block(move || export::pdf::render_attendance_report(&meta, &rows, &summary))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::internal(format!("pdf: {e}")))
 }

@@ -51,6 +51,16 @@ pub fn early_leave_minutes(db: DatabaseBackend) -> String {
     )
 }
 
+/// The join from `attendances a` (read first, by `idx_attendance_tanggal`) to `employees e`. On MariaDB the
+/// optimiser otherwise starts from `employees` and probes `unique_daily_attendance` per employee: random
+/// reads all over the table (measured 65 ms vs 30 ms for 30 days of 1,000 employees). SQLite keeps JOIN.
+pub fn attendance_join(db: DatabaseBackend) -> &'static str {
+    match db {
+        DatabaseBackend::MySql => "STRAIGHT_JOIN",
+        _ => "JOIN",
+    }
+}
+
 /// `e` is an active employee (`aktif` NULL reads as the default, true).
 pub const ACTIVE_EMPLOYEE: &str = "(e.aktif = 1 OR e.aktif IS NULL)";
 
