@@ -338,3 +338,41 @@ async fn list_filters_and_pages() {
     assert_error(app.get("/api/leaves/424242/bukti").await, 404, "NOT_FOUND").await;
     assert_error(app.get(&format!("/api/leaves/{first_id}/bukti")).await, 404, "NOT_FOUND").await;
 }
+
+/// Approve and cancel racing on the same leave: whatever wins, the leave's status and its IZIN rows agree
+/// (DISETUJUI with rows, or DITOLAK without), never a half-applied state.
+#[tokio::test]
+async fn racing_approve_and_cancel_leave_status_and_rows_consistent() {
+    let app = spawn_app().await;
+    app.login().await;
+    let e = app.create_employee("EMP-020", "Balapan", None).await;
+    let eid = e["id"].as_i64().unwrap();
+    let mut outcomes = std::collections::HashSet::new();
+    for week in 0..4 {
+        let mon = next_monday() + Duration::days(7 * week);
+        let l: Value =
+            post_leave(&app, &e["id"], "Cuti", "cuti", mon, mon + Duration::days(4), None).await.json().await.unwrap();
+        let id = l["id"].as_i64().unwrap();
+        let (a, c) = (app.url(&format!("/api/leaves/{id}/approve")), app.url(&format!("/api/leaves/{id}/cancel")));
+        let (c1, c2) = (app.client.clone(), app.client.clone());
+        let (ra, rc) = tokio::join!(c1.post(a).send(), c2.post(c).send());
+        let (sa, sc) = (ra.unwrap().status().as_u16(), rc.unwrap().status().as_u16());
+        assert!([200, 409].contains(&sa) && [200, 409].contains(&sc), "approve {sa}, cancel {sc}");
+        let status = LeaveRequest::find_by_id(id as i32).one(&app.db).await.unwrap().unwrap().status.unwrap();
+        let izin = Attendance::find()
+            .filter(attendance::Column::EmployeeId.eq(eid as i32))
+            .filter(attendance::Column::Tanggal.between(mon, mon + Duration::days(4)))
+            .count(&app.db)
+            .await
+            .unwrap();
+        match status {
+            backend::entities::LeaveStatus::Disetujui => assert_eq!(izin, 5, "approved => 5 IZIN rows"),
+            backend::entities::LeaveStatus::Ditolak => assert_eq!(izin, 0, "cancelled => no IZIN rows"),
+            other => panic!("unexpected {other:?}"),
+        }
+        outcomes.insert((sa, sc, status.as_str()));
+        // Leave the week clean for the next round.
+        app.post_json(&format!("/api/leaves/{id}/cancel"), &Value::Null).await;
+    }
+    assert!(!outcomes.is_empty());
+}
