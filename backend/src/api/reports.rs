@@ -135,7 +135,7 @@ pub async fn attendance(
 }
 
 async fn json_report(state: &AppState, query: &ReportQuery, filter: ReportFilter) -> AppResult<HttpResponse> {
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, 1_000_000_000);
     let per_page = query.per_page.unwrap_or(1000);
     if !(1..=5000).contains(&per_page) {
         return Err(AppError::validation("per_page", "per_page harus antara 1 dan 5000"));

@@ -354,3 +354,12 @@ async fn openapi_documents_multipart_bodies_and_downloads() {
         assert!(op["responses"]["401"].is_object() && op["responses"]["200"].is_object(), "{m} {path}");
     }
 }
+
+#[tokio::test]
+async fn absurd_pages_answer_empty_not_an_error() {
+    let f = fixture(&[]).await;
+    let r = f.app.get(&format!("/api/reports/attendance?{NOV}&page=18446744073709551615&per_page=5000")).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!((body["rows"].as_array().unwrap().len(), body["total_rows"].as_u64()), (0, Some(8)));
+}
