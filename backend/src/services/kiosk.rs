@@ -389,7 +389,10 @@ pub async fn verify_burst(
 
     // 5. Frames -> signals (decode errors refuse the request; no face in a frame is a liveness matter).
     let n = input.frames.len();
-    let results = state.face.analyze_all(input.frames, AnalyzeOptions::default()).await;
+    // Eye openness (two iris-model runs per frame, about a third of a frame's cost) only matters for a
+    // blink; a challenge of two turns skips it.
+    let opts = AnalyzeOptions { eyes: challenge.steps.contains(&Step::Blink), ..AnalyzeOptions::default() };
+    let results = state.face.analyze_all(input.frames, opts).await;
     let mut signals = Vec::with_capacity(n);
     for (i, r) in results.into_iter().enumerate() {
         match r {

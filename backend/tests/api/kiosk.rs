@@ -380,14 +380,14 @@ async fn gps_missing_or_inaccurate_is_refused_without_spending_the_challenge() {
 async fn geofence_can_be_turned_off_for_a_fixed_tablet() {
     let Some(k) = kiosk_with(|env| {
         env.insert("GEOFENCE_ENABLED".into(), "false".into());
-        env.insert("LIVENESS_FIXED_CHALLENGE".into(), "BLINK,TURN_RIGHT".into());
+        env.insert("LIVENESS_FIXED_CHALLENGE".into(), "TURN_RIGHT,TURN_LEFT".into());
     })
     .await
     else {
         return;
     };
     let (token, _) = challenge(&k.app).await;
-    let r = attend(&k.app, &token, None, k.budi_face.burst(&["BLINK", "TURN_RIGHT"])).await;
+    let r = attend(&k.app, &token, None, k.budi_face.burst(&["TURN_RIGHT", "TURN_LEFT"])).await;
     assert_eq!(r.status(), 200);
     let all = rows(&k.app).await;
     assert_eq!((all.len(), all[0].latitude), (1, None));

@@ -37,9 +37,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn attend_latency() {
     let Some(dir) = faces_dir() else { return };
     let n: usize = std::env::var("KIOSK_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
+    let steps_env = std::env::var("KIOSK_BENCH_STEPS").unwrap_or_else(|_| "BLINK,TURN_LEFT".into());
+    let steps: Vec<&str> = steps_env.split(',').collect();
     let app = spawn_app_with(|env| {
         env.insert("KIOSK_RATE_PER_MINUTE".into(), "100000".into());
-        env.insert("LIVENESS_FIXED_CHALLENGE".into(), "BLINK,TURN_LEFT".into());
+        env.insert("LIVENESS_FIXED_CHALLENGE".into(), steps_env.clone());
     })
     .await;
     app.login().await;
@@ -52,7 +54,7 @@ async fn attend_latency() {
         register(&app, &e["id"], &f).await;
         faces.push(f);
     }
-    let bursts: Vec<Vec<Vec<u8>>> = faces.iter().map(|f| f.burst(&["BLINK", "TURN_LEFT"])).collect();
+    let bursts: Vec<Vec<Vec<u8>>> = faces.iter().map(|f| f.burst(&steps)).collect();
     let bytes: usize = bursts[0].iter().map(Vec::len).sum();
     // Warm-up (first use of the models' buffers, DB connections).
     let (t, _) = challenge(&app).await;
@@ -78,7 +80,7 @@ async fn attend_latency() {
     };
     ms.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "{{\"bench\":\"kiosk_attend\",\"requests\":{n},\"frames_per_request\":12,\"request_kib\":{},\"db\":\"{}\",\"face_workers\":{},\"cpus\":{},\"loadavg_before\":\"{}\",\"cpu_ms_per_request\":{:.1},\"median_ms\":{:.1},\"p95_ms\":{:.1},\"min_ms\":{:.1},\"max_ms\":{:.1},\"actions\":{:?}}}",
+        "{{\"bench\":\"kiosk_attend\",\"requests\":{n},\"frames_per_request\":12,\"steps\":\"{steps_env}\",\"request_kib\":{},\"db\":\"{}\",\"face_workers\":{},\"cpus\":{},\"loadavg_before\":\"{}\",\"cpu_ms_per_request\":{:.1},\"median_ms\":{:.1},\"p95_ms\":{:.1},\"min_ms\":{:.1},\"max_ms\":{:.1},\"actions\":{:?}}}",
         bytes / 1024,
         test_db_kind(),
         app.config.face_workers,
