@@ -68,6 +68,17 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Evaluate the face pipeline on a dataset (DIR/identities.csv, DIR/pairs.csv) with the configured
+    /// matching policy; prints one JSON object (DESIGN.md §10) as the last line.
+    EvalFace {
+        #[arg(long)]
+        dataset: std::path::PathBuf,
+    },
+    /// Time decode -> embedding per image and 1:N search over 1k/10k/100k synthetic encodings; prints JSON.
+    BenchFace {
+        #[arg(long)]
+        images: std::path::PathBuf,
+    },
     /// Back up or restore face encodings as JSON keyed by employee kode (`encodings export FILE`).
     Encodings {
         #[arg(value_parser = ["export", "import"])]
@@ -202,6 +213,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     "seconds": (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
                     "rss_mib": {"before": rss_before, "peak": rss_peak, "after": rss_now}})
             );
+        }
+        Command::EvalFace { dataset } => {
+            let policy = backend::face_service::policy_from(&config)?;
+            let models = config.face_models_dir.clone();
+            let report =
+                tokio::task::spawn_blocking(move || face_engine::eval::run_eval_face(&models, &dataset, &policy))
+                    .await?
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            println!("{report}");
+        }
+        Command::BenchFace { images } => {
+            let models = config.face_models_dir.clone();
+            let report = tokio::task::spawn_blocking(move || face_engine::eval::run_bench_face(&models, &images))
+                .await?
+                .map_err(|e| anyhow::anyhow!(e))?;
+            println!("{report}");
         }
         Command::Encodings { action, file } => {
             let state = backend::startup::build_state(config).await?;
