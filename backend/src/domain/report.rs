@@ -3,7 +3,10 @@
 //!
 //! Late minutes: counted for `TERLAMBAT` rows only (the status decides whether a day is late, so the
 //! ranking, the report's counts and the kiosk agree), as the minutes between the shift's `jam_masuk` and
-//! `check_in`. The tolerance (`toleransi_menit`) decides *whether* a check-in is late, it does not move the
+//! `check_in`, placed in time exactly as the kiosk places them (`domain::attendance::ShiftTimes`): on a day
+//! shift the check-in is on the row's date (08:00 shift, check-in 20:17 = 737 minutes late, as the kiosk
+//! told the employee); on a night shift a check-in before the shift's cut-off belongs to the next calendar
+//! day. The tolerance (`toleransi_menit`) decides *whether* a check-in is late, it does not move the
 //! start: a check-in at 08:06 for an 08:00 shift with 5 minutes tolerance is 6 minutes late.
 //! Early-leave minutes: for rows with a check-out (`HADIR`/`TERLAMBAT`), the minutes between `check_out` and
 //! the shift's end. Both work on whole minutes (seconds are ignored) and on a 24-hour clock, so a night shift
@@ -22,16 +25,27 @@ pub fn minute_of_day(t: NaiveTime) -> i64 {
     t.hour() as i64 * 60 + t.minute() as i64
 }
 
-/// Minutes from `jam_masuk` to `check_in`, taken in (-12 h, +12 h]: negative = early, positive = late.
-pub fn check_in_offset(check_in: NaiveTime, jam_masuk: NaiveTime) -> i64 {
-    let d = minute_of_day(check_in) - minute_of_day(jam_masuk);
-    ((d + DAY / 2) % DAY + DAY) % DAY - DAY / 2
+/// Minutes from `jam_masuk` to a check-in on the row's shift (negative = early), with the kiosk's placement
+/// of the check-in: a day shift's check-in is on the row's date; a night shift's (`jam_pulang < jam_masuk`)
+/// check-in before the cut-off `jam_pulang + (jam_masuk - jam_pulang) / 2` is on the next calendar day.
+/// In whole minutes: `t < cut-off` is `2 t < jam_pulang + jam_masuk`. Equals
+/// `ShiftTimes::late_minutes` (a test checks every minute of the day).
+pub fn check_in_minutes_after_start(check_in: NaiveTime, jam_masuk: NaiveTime, jam_pulang: NaiveTime) -> i64 {
+    let (ci, jm, jp) = (minute_of_day(check_in), minute_of_day(jam_masuk), minute_of_day(jam_pulang));
+    let night = jp < jm;
+    let ci = if night && 2 * ci < jm + jp { ci + DAY } else { ci };
+    ci - jm
 }
 
-/// Late minutes of one attendance row (0 unless `TERLAMBAT` with a check-in and a shift).
-pub fn late_minutes(status: AttendanceStatus, check_in: Option<NaiveTime>, jam_masuk: Option<NaiveTime>) -> i64 {
-    match (status, check_in, jam_masuk) {
-        (AttendanceStatus::Terlambat, Some(ci), Some(jm)) => check_in_offset(ci, jm).max(0),
+/// Late minutes of one attendance row (0 unless `TERLAMBAT` with a check-in and a shift `(jam_masuk,
+/// jam_pulang)`).
+pub fn late_minutes(
+    status: AttendanceStatus,
+    check_in: Option<NaiveTime>,
+    shift: Option<(NaiveTime, NaiveTime)>,
+) -> i64 {
+    match (status, check_in, shift) {
+        (AttendanceStatus::Terlambat, Some(ci), Some((jm, jp))) => check_in_minutes_after_start(ci, jm, jp).max(0),
         _ => 0,
     }
 }
@@ -123,25 +137,54 @@ mod tests {
 
     #[test]
     fn late_minutes_day_and_night_shifts() {
+        let day = Some(("08:00", "17:00"));
+        let night = Some(("22:00", "06:00"));
         let cases = [
-            // status, check_in, jam_masuk, expected
-            (Terlambat, Some("08:06"), Some("08:00"), 6),
-            (Terlambat, Some("08:06:59"), Some("08:00"), 6),
-            (Terlambat, Some("09:30"), Some("08:00"), 90),
-            (Terlambat, Some("07:55"), Some("08:00"), 0),
-            (Hadir, Some("08:30"), Some("08:00"), 0),
-            (Terlambat, None, Some("08:00"), 0),
+            // status, check_in, (jam_masuk, jam_pulang), expected
+            (Terlambat, Some("08:06"), day, 6),
+            (Terlambat, Some("08:06:59"), day, 6),
+            (Terlambat, Some("09:30"), day, 90),
+            (Terlambat, Some("07:55"), day, 0),
+            (Hadir, Some("08:30"), day, 0),
+            (Terlambat, None, day, 0),
             (Terlambat, Some("08:30"), None, 0),
-            // Night shift 22:00: after midnight still belongs to the shift that started the day before.
-            (Terlambat, Some("00:30"), Some("22:00"), 150),
-            (Terlambat, Some("22:10"), Some("22:00"), 10),
-            (Terlambat, Some("21:50"), Some("22:00"), 0),
-            // Shift starting just after midnight; a check-in a little before midnight is early, not 23 h late.
-            (Terlambat, Some("23:50"), Some("00:15"), 0),
+            // More than 12 hours late on a day shift: the kiosk said "terlambat 12 jam 17 menit" (it used to
+            // read as 0 here, the offset being folded into +-12 h).
+            (Terlambat, Some("20:17"), day, 737),
+            (Terlambat, Some("23:59"), day, 959),
+            // Night shift 22:00-06:00 (cut-off 14:00): after midnight still belongs to the shift that started
+            // the day before; a check-in up to the cut-off is late, from the cut-off on it is early.
+            (Terlambat, Some("00:30"), night, 150),
+            (Terlambat, Some("13:59"), night, 959),
+            (Terlambat, Some("14:00"), night, 0),
+            (Terlambat, Some("22:10"), night, 10),
+            (Terlambat, Some("21:50"), night, 0),
+            // A day shift starting just after midnight: a check-in at 23:50 is on the row's date, as the kiosk
+            // records it, so it is 23 h 35 min after that date's start.
+            (Terlambat, Some("23:50"), Some(("00:15", "08:15")), 1415),
         ];
-        for (status, ci, jm, want) in cases {
-            let got = late_minutes(status, ci.map(t), jm.map(t));
-            assert_eq!(got, want, "{status:?} {ci:?} vs {jm:?}");
+        for (status, ci, shift, want) in cases {
+            let got = late_minutes(status, ci.map(t), shift.map(|(a, b)| (t(a), t(b))));
+            assert_eq!(got, want, "{status:?} {ci:?} vs {shift:?}");
+        }
+    }
+
+    #[test]
+    fn late_minutes_agree_with_the_kiosk_rule_at_every_minute() {
+        use crate::domain::attendance::ShiftTimes;
+        let tanggal = d("2026-11-24");
+        for (jm, jp) in
+            [("08:00", "17:00"), ("22:00", "06:00"), ("22:01", "06:00"), ("13:00", "01:30"), ("00:15", "08:15")]
+        {
+            let shift = ShiftTimes::new(t(jm), t(jp), Some(5));
+            for m in 0..DAY {
+                let ci = NaiveTime::from_hms_opt((m / 60) as u32, (m % 60) as u32, 30).unwrap();
+                assert_eq!(
+                    check_in_minutes_after_start(ci, t(jm), t(jp)),
+                    shift.late_minutes(tanggal, ci),
+                    "{jm}-{jp} check-in {ci}"
+                );
+            }
         }
     }
 

@@ -70,7 +70,7 @@ impl ReportRow {
     }
 
     pub fn late_minutes(&self) -> i64 {
-        self.status_enum().map_or(0, |s| report::late_minutes(s, self.check_in, self.jam_masuk))
+        self.status_enum().map_or(0, |s| report::late_minutes(s, self.check_in, self.jam_masuk.zip(self.jam_pulang)))
     }
 
     pub fn early_leave_minutes(&self) -> i64 {

@@ -25,15 +25,17 @@ fn positive(expr: &str) -> String {
     format!("(CASE WHEN {expr} > 0 THEN {expr} ELSE 0 END)")
 }
 
-/// Late minutes of an attendance row `a` joined with its employee's shift `s` (LEFT JOIN: NULL = no shift).
+/// Late minutes of an attendance row `a` joined with its employee's shift `s` (LEFT JOIN: NULL = no shift),
+/// as `domain::report::late_minutes`: on a night shift (`jam_pulang < jam_masuk`) a check-in before the
+/// cut-off (`2 * check_in < jam_masuk + jam_pulang`, in minutes) is on the next calendar day.
 pub fn late_minutes(db: DatabaseBackend) -> String {
     let ci = minute_of_day(db, "a.check_in");
     let jm = minute_of_day(db, "s.jam_masuk");
-    // Offset in (-720, 720]: ((d + 720) mod 1440 + 1440) mod 1440 - 720, as in domain::report.
-    let off = format!("(((({ci} - {jm}) + 720) % 1440 + 1440) % 1440 - 720)");
+    let jp = minute_of_day(db, "s.jam_pulang");
+    let placed = format!("(CASE WHEN {jp} < {jm} AND 2 * {ci} < {jm} + {jp} THEN {ci} + 1440 ELSE {ci} END)");
     format!(
         "(CASE WHEN a.status = 'TERLAMBAT' AND a.check_in IS NOT NULL AND s.id IS NOT NULL THEN {} ELSE 0 END)",
-        positive(&off)
+        positive(&format!("({placed} - {jm})"))
     )
 }
 

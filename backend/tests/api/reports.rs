@@ -122,6 +122,54 @@ async fn json_report_rows_summary_filters_and_pages() {
     assert_eq!((r["total_rows"].as_u64(), r["rows"].as_array().unwrap().len()), (Some(0), 0));
 }
 
+/// A check-in more than 12 hours after `jam_masuk` is as late in the report and the ranking as the kiosk
+/// said (it used to count 0 minutes: the offset was folded into +-12 h), and a night shift's check-in after
+/// midnight still counts from the previous evening.
+#[tokio::test]
+async fn late_minutes_beyond_twelve_hours_match_the_kiosk_rule() {
+    use backend::domain::attendance::ShiftTimes;
+    use backend::domain::time::parse_hhmm;
+    let f = fixture(&[]).await;
+    let app = &f.app;
+    let (b, c) = (f.budi as i32, f.citra as i32);
+    insert_att(&app.db, b, d("2026-11-09"), Terlambat, Some("20:17"), None).await;
+    insert_att(&app.db, c, d("2026-11-09"), Terlambat, Some("13:59"), None).await;
+    let kiosk = |jm: &str, jp: &str, ci: &str| {
+        ShiftTimes::new(parse_hhmm(jm).unwrap(), parse_hhmm(jp).unwrap(), Some(5))
+            .late_minutes(d("2026-11-09"), parse_hhmm(ci).unwrap())
+    };
+    let (budi_late, citra_late) = (kiosk("08:00", "17:00", "20:17"), kiosk("22:00", "06:00", "13:59"));
+    assert_eq!((budi_late, citra_late), (737, 959));
+
+    let r: Value = app.get("/api/reports/attendance?from=2026-11-09&to=2026-11-09").await.json().await.unwrap();
+    let late: Vec<(i64, i64)> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["employee_id"].as_i64().unwrap(), x["late_minutes"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(late, vec![(f.budi, budi_late), (f.citra, citra_late)]);
+    let summary: Vec<i64> =
+        r["summary"].as_array().unwrap().iter().map(|s| s["late_minutes"].as_i64().unwrap()).collect();
+    assert_eq!(summary, vec![budi_late, citra_late]);
+
+    // November: Budi 20 + 737, Citra 150 + 959, in the report summary and in the dashboard's ranking alike.
+    let r: Value = app.get(&format!("/api/reports/attendance?{NOV}")).await.json().await.unwrap();
+    let by_emp = |id: i64| r["summary"].as_array().unwrap().iter().find(|s| s["employee_id"] == id).cloned().unwrap();
+    assert_eq!(by_emp(f.budi)["late_minutes"], 20 + budi_late);
+    assert_eq!(by_emp(f.citra)["late_minutes"], 150 + citra_late);
+    let lr: Value = app.get("/api/dashboard/late-ranking?from=2026-11-01&to=2026-11-30").await.json().await.unwrap();
+    let ranked: Vec<(i64, i64, i64)> = lr["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (i["employee_id"].as_i64().unwrap(), i["late_days"].as_i64().unwrap(), i["late_minutes"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(ranked, vec![(f.citra, 2, 150 + citra_late), (f.budi, 2, 20 + budi_late)]);
+}
+
 async fn download(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, Vec<u8>) {
     let r = app.get(&format!("/api/reports/attendance?{query}")).await;
     assert_eq!(r.status(), 200, "{query}");
