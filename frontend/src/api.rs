@@ -174,6 +174,12 @@ pub async fn patch_json<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) 
     decode(send("PATCH", url, Body::Json(s)).await?).await
 }
 
+/// GET one JSON document.
+pub async fn get_json<T: DeserializeOwned>(url: &str) -> ApiResult<T> {
+    let t = get_text(url.to_owned()).await?;
+    serde_json::from_str(&t).map_err(|_| ApiError::decode())
+}
+
 /// POST with no body (approve/reject/cancel, logout).
 pub async fn post_empty<T: DeserializeOwned>(url: &str) -> ApiResult<T> {
     decode(send("POST", url, Body::None).await?).await
@@ -328,6 +334,11 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> Remote<T> {
     pub fn get(&self) -> Option<ApiResult<T>> {
         use leptos::prelude::Get;
         self.data.get()
+    }
+
+    pub fn get_untracked(&self) -> Option<ApiResult<T>> {
+        use leptos::prelude::GetUntracked;
+        self.data.get_untracked()
     }
 
     pub fn refetch(&self) {

@@ -6,6 +6,7 @@ mod charts;
 mod fmt;
 mod media;
 mod pages;
+mod picker;
 mod types;
 mod ui;
 
@@ -37,6 +38,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/izin") view=pages::izin::Izin/>
                     <Route path=path!("/shift") view=pages::shift::ShiftPage/>
                     <Route path=path!("/laporan") view=pages::laporan::Laporan/>
+                    <Route path=path!("/akun") view=pages::akun::Akun/>
                 </ParentRoute>
             </Routes>
             <ui::Toasts/>

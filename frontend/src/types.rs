@@ -74,6 +74,8 @@ pub struct EmployeeInput {
 #[serde(default)]
 pub struct FaceStatus {
     pub registered: bool,
+    /// False when the stored encoding was made by another model (register again).
+    pub usable: Option<bool>,
     pub model: Option<String>,
     pub dibuat: Option<String>,
 }
@@ -111,7 +113,19 @@ pub struct ImportReport {
     pub rows: u64,
     pub created: u64,
     pub updated: u64,
+    pub unchanged: u64,
     pub errors: Vec<ImportError>,
+    pub preview: Vec<PlannedRow>,
+}
+
+/// What one valid import row does (or would do): `create`, `update` or `unchanged`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct PlannedRow {
+    pub row: u64,
+    pub kode: String,
+    pub nama: String,
+    pub action: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -137,6 +151,9 @@ pub struct AttendanceRow {
     pub liveness_ok: Option<bool>,
     pub similarity: Option<f64>,
     pub dibuat: Option<String>,
+    /// Report rows only: minutes after the shift's start (TERLAMBAT) and before its end.
+    pub late_minutes: u64,
+    pub early_leave_minutes: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -176,6 +193,8 @@ pub struct StatusCounts {
 #[serde(default)]
 pub struct Summary {
     pub date: String,
+    /// Whether `date` is a work day; on other days nobody is expected to check in.
+    pub work_day: Option<bool>,
     pub active_employees: u64,
     pub registered_faces: u64,
     pub counts: StatusCounts,
@@ -205,6 +224,14 @@ pub struct LateItem {
     pub nama: String,
     pub late_days: u64,
     pub late_minutes: u64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LateRanking {
+    pub from: String,
+    pub to: String,
+    pub items: Vec<LateItem>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -246,8 +273,12 @@ pub struct ReportSummary {
 pub struct Report {
     pub from: String,
     pub to: String,
+    /// One page of rows (`page`, `per_page`) of `total_rows`; the summary covers the whole period.
     pub rows: Vec<AttendanceRow>,
     pub summary: Vec<ReportSummary>,
+    pub total_rows: u64,
+    pub page: u64,
+    pub per_page: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -288,6 +319,6 @@ pub struct AttendResult {
     pub status: String,
     pub time: String,
     pub message: String,
-    /// Not in the contract yet: minutes late, when the backend sends it.
+    /// Minutes late, when the backend sends it (not in its OpenAPI yet: then `message` says it).
     pub late_minutes: Option<i64>,
 }

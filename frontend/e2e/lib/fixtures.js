@@ -97,9 +97,9 @@ export function answer(method, url) {
   const today = rows.filter((r) => r.tanggal === day(0));
   if (p === '/api/auth/me') return { id: 1, email: 'pemilik@contoh.id', role: 'OWNER', created_at: '2026-01-01T00:00:00Z' };
   if (p === '/api/kiosk/config') return { company_name: 'PT Contoh Sejahtera', geofence_enabled: true, gps_max_accuracy_m: 50, sites: [{ name: 'Kantor Pusat', latitude: -6.1754, longitude: 106.8272, radius_m: 50 }], timezone: 'Asia/Jakarta' };
-  if (p === '/api/dashboard/summary') return { date: day(0), active_employees: 11, registered_faces: 8, counts: counts(today), not_checked_in: 2, pending_leaves: 2 };
+  if (p === '/api/dashboard/summary') return { date: day(0), work_day: true, active_employees: 11, registered_faces: 8, counts: counts(today), not_checked_in: 2, pending_leaves: 2 };
   if (p === '/api/dashboard/trend') return trend();
-  if (p === '/api/dashboard/late-ranking') return { items: [
+  if (p === '/api/dashboard/late-ranking') return { from: url.searchParams.get('from'), to: url.searchParams.get('to'), items: [
     { employee_id: 3, kode: 'K003', nama: 'Andi Pratama', late_days: 5, late_minutes: 87 },
     { employee_id: 11, kode: 'K011', nama: 'Rudi Hartono', late_days: 3, late_minutes: 41 },
     { employee_id: 7, kode: 'K007', nama: 'Joko Susilo', late_days: 1, late_minutes: 12 },
@@ -114,6 +114,8 @@ export function answer(method, url) {
     const aktif = url.searchParams.get('aktif');
     return page(employees.filter((e) => (!q || `${e.kode} ${e.nama} ${e.email}`.toLowerCase().includes(q)) && (aktif === null || String(e.aktif) === aktif)), url);
   }
+  const one = p.match(/^\/api\/employees\/(\d+)$/);
+  if (one && method === 'GET') return employees.find((x) => x.id === Number(one[1])) || null;
   const face = p.match(/^\/api\/employees\/(\d+)\/face$/);
   if (face) {
     const e = employees.find((x) => x.id === Number(face[1]));
@@ -126,7 +128,9 @@ export function answer(method, url) {
       const c = counts(mine);
       return { employee_id: e.id, kode: e.kode, nama: e.nama, hadir: c.HADIR, terlambat: c.TERLAMBAT, late_minutes: c.TERLAMBAT * 17, early_leave_minutes: 0, izin: c.IZIN, alpa: c.ALPA, ditolak: c.DITOLAK };
     });
-    return { from: url.searchParams.get('from'), to: url.searchParams.get('to'), rows, summary };
+    const pg = Number(url.searchParams.get('page') || 1);
+    const per = Number(url.searchParams.get('per_page') || 1000);
+    return { from: url.searchParams.get('from'), to: url.searchParams.get('to'), rows: rows.slice((pg - 1) * per, pg * per), summary, total_rows: rows.length, page: pg, per_page: per };
   }
   return null;
 }

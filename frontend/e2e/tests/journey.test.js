@@ -230,7 +230,9 @@ test('owner records a leave with a proof photo, approves it and views the proof'
   await p.goto('/izin');
   await p.getByRole('button', { name: '+ Buat pengajuan' }).click();
   const dlg = p.getByRole('dialog');
-  await dlg.getByLabel('Karyawan *').selectOption({ label: `${state.kode} — ${state.nama}` });
+  // The employee picker searches as you type (a combobox over /api/employees?q=).
+  await dlg.getByRole('combobox', { name: 'Karyawan *' }).fill(state.kode);
+  await dlg.getByRole('option', { name: `${state.kode} — ${state.nama}` }).click();
   await dlg.getByRole('radio', { name: 'Cuti' }).check();
   const start = monday(1);
   await dlg.getByLabel('Mulai *').fill(start);

@@ -34,6 +34,7 @@ const PAGES = [
   ['izin', 'Izin & Cuti', 'Siti Rahmawati'],
   ['shift', 'Shift', 'Sabtu setengah hari'],
   ['laporan', 'Laporan', 'Ringkasan per karyawan'],
+  ['akun', 'Akun', 'Ganti kata sandi'],
 ];
 
 for (const viewport of ['desktop', 'phone']) {

@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use crate::api;
 use crate::charts;
 use crate::fmt::{self, Ymd};
-use crate::types::{Items, LateItem, Leave, Page, RecentEvent, Summary, Trend};
-use crate::ui::{toast_err, toast_ok, Badge, Loading};
+use crate::pages::izin;
+use crate::types::{Items, LateRanking, Leave, Page, RecentEvent, Summary, Trend};
+use crate::ui::{Badge, Loading};
 
 const REFRESH_MS: u64 = 15_000;
 
@@ -20,7 +21,7 @@ pub fn Dashboard() -> impl IntoView {
         "/api/dashboard/late-ranking",
         &[("from", today.first_of_month().iso()), ("to", today.iso()), ("limit", "10".into())],
     );
-    let late = api::Remote::<Items<LateItem>>::new(move || Some(late_url.clone()));
+    let late = api::Remote::<LateRanking>::new(move || Some(late_url.clone()));
     let pending = api::Remote::<Page<Leave>>::fixed("/api/leaves?status=PENDING&per_page=5");
     let recent = api::Remote::<Items<RecentEvent>>::fixed("/api/dashboard/recent?limit=15");
     let last_refresh = RwSignal::new(fmt::now_hm());
@@ -40,15 +41,9 @@ pub fn Dashboard() -> impl IntoView {
     }
 
     let decide = move |id: i64, action: &'static str| {
-        leptos::task::spawn_local(async move {
-            match api::post_empty::<Leave>(&format!("/api/leaves/{id}/{action}")).await {
-                Ok(_) => {
-                    toast_ok(if action == "approve" { "Pengajuan disetujui." } else { "Pengajuan ditolak." });
-                    pending.refetch();
-                    summary.refetch();
-                }
-                Err(e) => toast_err(&e),
-            }
+        izin::decide(id, action, move || {
+            pending.refetch();
+            summary.refetch();
         });
     };
 
@@ -127,12 +122,18 @@ pub fn Dashboard() -> impl IntoView {
             </section>
 
             <section class="card" aria-labelledby="late-h">
-                <h2 id="late-h">"Paling sering terlambat (bulan ini)"</h2>
+                <h2 id="late-h">"Paling sering terlambat"</h2>
+                {move || {
+                    late.get()
+                        .and_then(|r| r.ok())
+                        .filter(|l| !l.from.is_empty())
+                        .map(|l| view! { <p class="muted small sub-h">{fmt::date_range(&l.from, &l.to)}</p> })
+                }}
                 {move || match late.get() {
                     None => view! { <Loading/> }.into_any(),
                     Some(Err(e)) => view! { <div class="alert bad">{e.message}</div> }.into_any(),
                     Some(Ok(l)) if l.items.is_empty() => {
-                        view! { <p class="empty">"Tidak ada keterlambatan bulan ini. 👍"</p> }.into_any()
+                        view! { <p class="empty">"Tidak ada keterlambatan pada periode ini."</p> }.into_any()
                     }
                     Some(Ok(l)) => {
                         let max = l.items.iter().map(|i| i.late_minutes).max().unwrap_or(1).max(1);
@@ -264,11 +265,18 @@ pub fn Dashboard() -> impl IntoView {
 fn SummaryCards(s: Summary) -> impl IntoView {
     let c = &s.counts;
     let present = c.hadir + c.terlambat;
+    // On a non-work day nobody is expected: "belum absen" is not a problem then.
+    let work_day = s.work_day.unwrap_or(true);
+    let absent = if work_day {
+        ("Belum absen", fmt::num(s.not_checked_in), format!("{} alpa", fmt::num(c.alpa)), "bad")
+    } else {
+        ("Hari libur", "–".to_owned(), "tidak ada jadwal kerja".to_owned(), "muted")
+    };
     let cards: Vec<(&str, String, String, &str)> = vec![
         ("Karyawan aktif", fmt::num(s.active_employees), format!("{} wajah terdaftar", fmt::num(s.registered_faces)), ""),
         ("Hadir", fmt::num(present), format!("{} tepat waktu", fmt::num(c.hadir)), "ok"),
         ("Terlambat", fmt::num(c.terlambat), "hari ini".into(), "warn"),
-        ("Belum absen", fmt::num(s.not_checked_in), format!("{} alpa", fmt::num(c.alpa)), "bad"),
+        absent,
         ("Izin / cuti", fmt::num(c.izin), format!("{} menunggu persetujuan", fmt::num(s.pending_leaves)), "info"),
         ("Ditolak", fmt::num(c.ditolak), "perlu ditinjau".into(), "muted"),
     ];

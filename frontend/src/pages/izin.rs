@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::fmt::{self, Ymd};
+use crate::picker::EmployeePicker;
 use crate::types::{Employee, Leave, Page};
 use crate::ui::{first_file, toast_err, toast_ok, Badge, ErrorBox, Loading, Modal, Pager};
 
@@ -18,20 +19,48 @@ enum Dialog {
     Proof(Leave),
 }
 
-pub fn employees_resource() -> api::Remote<Page<Employee>> {
-    api::Remote::fixed("/api/employees?per_page=200")
+/// Approve / reject / cancel. A 409 `LEAVE_CHANGED` or `LEAVE_INVALID_STATE` means someone else decided
+/// meanwhile: the list is reloaded (`reload`) and the person is told so.
+pub fn decide(id: i64, action: &'static str, reload: impl Fn() + 'static) {
+    leptos::task::spawn_local(async move {
+        match api::post_empty::<Leave>(&format!("/api/leaves/{id}/{action}")).await {
+            Ok(_) => {
+                toast_ok(match action {
+                    "approve" => "Pengajuan disetujui.",
+                    "reject" => "Pengajuan ditolak.",
+                    _ => "Pengajuan dibatalkan.",
+                });
+                reload();
+            }
+            Err(e) if e.code == "LEAVE_CHANGED" || e.code == "LEAVE_INVALID_STATE" => {
+                toast_err(&api::ApiError {
+                    message: format!("{} Daftar sudah dimuat ulang.", e.message.trim_end()),
+                    ..e
+                });
+                reload();
+            }
+            Err(e) => toast_err(&e),
+        }
+    });
 }
 
 #[component]
 pub fn Izin() -> impl IntoView {
     let status = RwSignal::new("PENDING".to_owned());
-    let employee = RwSignal::new(String::new());
+    let employee = RwSignal::new(None::<Employee>);
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let page = RwSignal::new(1u64);
     let reload = RwSignal::new(0u32);
     let dialog = RwSignal::new(Dialog::None);
-    let employees = employees_resource();
+    // A new employee filter starts at the first page.
+    Effect::new(move |prev: Option<Option<i64>>| {
+        let cur = employee.with(|e| e.as_ref().map(|e| e.id));
+        if prev.is_some_and(|p| p != cur) {
+            page.set(1);
+        }
+        cur
+    });
 
     let list = api::Remote::<Page<Leave>>::new(move || {
         reload.track();
@@ -39,7 +68,7 @@ pub fn Izin() -> impl IntoView {
             "/api/leaves",
             &[
                 ("status", status.get()),
-                ("employee_id", employee.get()),
+                ("employee_id", employee.with(|e| e.as_ref().map(|e| e.id.to_string()).unwrap_or_default())),
                 ("from", from.get()),
                 ("to", to.get()),
                 ("page", page.get().to_string()),
@@ -57,19 +86,7 @@ pub fn Izin() -> impl IntoView {
         {
             return;
         }
-        leptos::task::spawn_local(async move {
-            match api::post_empty::<Leave>(&format!("/api/leaves/{id}/{action}")).await {
-                Ok(_) => {
-                    toast_ok(match action {
-                        "approve" => "Pengajuan disetujui.",
-                        "reject" => "Pengajuan ditolak.",
-                        _ => "Pengajuan dibatalkan.",
-                    });
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => toast_err(&e),
-            }
-        });
+        decide(id, action, move || reload.update(|n| *n += 1));
     };
 
     let filter_select = move |sig: RwSignal<String>| {
@@ -99,13 +116,7 @@ pub fn Izin() -> impl IntoView {
                         <option value="">"Semua"</option>
                     </select>
                 </label>
-                <label class="field grow">
-                    <span>"Karyawan"</span>
-                    <select prop:value=move || employee.get() on:change=filter_select(employee)>
-                        <option value="">"Semua karyawan"</option>
-                        {move || employee_options(employees)}
-                    </select>
-                </label>
+                <EmployeePicker value=employee label="Karyawan" placeholder="Semua karyawan"/>
                 <label class="field">
                     <span>"Dari"</span>
                     <input type="date" prop:value=move || from.get() on:change=filter_select(from)/>
@@ -188,7 +199,7 @@ pub fn Izin() -> impl IntoView {
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
             Dialog::Create => view! {
-                <LeaveForm employees=employees on_close=Callback::new(move |saved: bool| {
+                <LeaveForm on_close=Callback::new(move |saved: bool| {
                     dialog.set(Dialog::None);
                     if saved { reload.update(|n| *n += 1); }
                 })/>
@@ -203,24 +214,10 @@ pub fn Izin() -> impl IntoView {
     }
 }
 
-pub fn employee_options(employees: api::Remote<Page<Employee>>) -> impl IntoView {
-    employees
-        .get()
-        .and_then(|r| r.ok())
-        .map(|p| p.items)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| view! { <option value=e.id.to_string()>{format!("{} — {}", e.kode, e.nama)}</option> })
-        .collect_view()
-}
-
 #[component]
-fn LeaveForm(
-    employees: api::Remote<Page<Employee>>,
-    on_close: Callback<bool>,
-) -> impl IntoView {
+fn LeaveForm(on_close: Callback<bool>) -> impl IntoView {
     let today = Ymd::today().iso();
-    let employee = RwSignal::new(String::new());
+    let employee = RwSignal::new(None::<Employee>);
     let jenis = RwSignal::new("Izin".to_owned());
     let mulai = RwSignal::new(today.clone());
     let selesai = RwSignal::new(today);
@@ -241,10 +238,10 @@ fn LeaveForm(
         };
         let (emp, a, b, text) =
             (employee.get_untracked(), mulai.get_untracked(), selesai.get_untracked(), alasan.get_untracked());
-        if emp.is_empty() {
+        let Some(emp) = emp.map(|e| e.id.to_string()) else {
             error.set(local_err("Pilih karyawan."));
             return;
-        }
+        };
         if a.is_empty() || b.is_empty() || b < a {
             error.set(local_err("Tanggal selesai tidak boleh sebelum tanggal mulai."));
             return;
@@ -269,7 +266,7 @@ fn LeaveForm(
             if let Some(f) = file {
                 let _ = form.append_with_blob_and_filename("bukti", &f, &f.name());
             }
-            api::post_form::<Leave>("/api/leaves", form).await?;
+            api::post_form::<Leave>("/api/leaves", form).await.map_err(overlap_detail)?;
             toast_ok("Pengajuan dibuat.");
             on_close.run(true);
             Ok(())
@@ -280,13 +277,7 @@ fn LeaveForm(
         <Modal title="Buat pengajuan izin" on_close=Callback::new(move |_| on_close.run(false))>
             <form class="form" on:submit=submit novalidate>
                 <ErrorBox error=error/>
-                <label class="field">
-                    <span>"Karyawan *"</span>
-                    <select prop:value=move || employee.get() on:change=move |ev| employee.set(event_target_value(&ev))>
-                        <option value="">"— Pilih karyawan —"</option>
-                        {move || employee_options(employees)}
-                    </select>
-                </label>
+                <EmployeePicker value=employee label="Karyawan *" placeholder="Ketik nama atau kode…" active_only=true/>
                 <fieldset class="field">
                     <legend>"Jenis *"</legend>
                     <div class="seg">
@@ -336,4 +327,16 @@ fn LeaveForm(
             </form>
         </Modal>
     }
+}
+
+/// `LEAVE_OVERLAP` names the other leave (`error.leave`): say which one and its status.
+pub fn overlap_detail(e: ApiError) -> ApiError {
+    let Some(l) = e.details.get("leave").filter(|_| e.code == "LEAVE_OVERLAP") else { return e };
+    let s = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let status = fmt::status_label(&s("status")).to_lowercase();
+    let message = format!(
+        "Tanggal bertabrakan dengan pengajuan lain ({}, {status}). Ubah tanggalnya, atau batalkan pengajuan itu dulu.",
+        fmt::date_range(&s("tanggal_mulai"), &s("tanggal_selesai"))
+    );
+    ApiError { message, ..e }
 }

@@ -91,9 +91,14 @@ pub fn Karyawan() -> impl IntoView {
                 <h1>"Karyawan"</h1>
                 <p class="muted">"Data karyawan, shift, foto profil dan status wajah"</p>
             </div>
-            <button class="btn primary" on:click=move |_| dialog.set(Dialog::Form(None))>
-                "+ Tambah karyawan"
-            </button>
+            <div class="row wrap">
+                <button class="btn" on:click=move |_| crate::pages::laporan::download_employees()>
+                    "⬇ Unduh data karyawan"
+                </button>
+                <button class="btn primary" on:click=move |_| dialog.set(Dialog::Form(None))>
+                    "+ Tambah karyawan"
+                </button>
+            </div>
         </div>
 
         <div class="card">

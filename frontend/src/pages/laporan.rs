@@ -5,10 +5,11 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::fmt::{self, Ymd};
-use crate::pages::izin::{employee_options, employees_resource};
-use crate::types::{AttendanceRow, ImportReport, Report};
+use crate::picker::EmployeePicker;
+use crate::types::{AttendanceRow, Employee, ImportError, ImportReport, Report};
 use crate::ui::{first_file, toast_err, toast_ok, Badge, ErrorBox, Loading, Modal, Pager};
 
+/// Report rows per page (the server pages them: `page`, `per_page`, `total_rows`).
 const ROWS_PER_PAGE: u64 = 50;
 const STATUSES: [&str; 5] = ["HADIR", "TERLAMBAT", "IZIN", "ALPA", "DITOLAK"];
 
@@ -40,7 +41,7 @@ pub fn Laporan() -> impl IntoView {
     let today = Ymd::today();
     let from = RwSignal::new(today.first_of_month().iso());
     let to = RwSignal::new(today.iso());
-    let employee = RwSignal::new(String::new());
+    let employee = RwSignal::new(None::<Employee>);
     let status = RwSignal::new(String::new());
     let applied = RwSignal::new(Filter {
         from: from.get_untracked(),
@@ -50,16 +51,16 @@ pub fn Laporan() -> impl IntoView {
     });
     let reload = RwSignal::new(0u32);
     let row_page = RwSignal::new(1u64);
-    let employees = employees_resource();
     let editing = RwSignal::new(None::<AttendanceRow>);
     let downloading = RwSignal::new(false);
+    // A PDF over the server's row limit (422 REPORT_TOO_LARGE): offer the .xlsx instead.
+    let too_large = RwSignal::new(None::<String>);
 
     let report = api::Remote::<Report>::new(move || {
         reload.track();
-        Some(applied.get().url("json"))
+        Some(format!("{}&page={}&per_page={ROWS_PER_PAGE}", applied.get().url("json"), row_page.get()))
     });
-    let row_total =
-        Signal::derive(move || report.get().and_then(|r| r.ok()).map(|r| r.rows.len() as u64).unwrap_or(0));
+    let row_total = Signal::derive(move || report.get().and_then(|r| r.ok()).map(|r| r.total_rows).unwrap_or(0));
 
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -67,9 +68,10 @@ pub fn Laporan() -> impl IntoView {
         applied.set(Filter {
             from: from.get_untracked(),
             to: to.get_untracked(),
-            employee: employee.get_untracked(),
+            employee: employee.with_untracked(|e| e.as_ref().map(|e| e.id.to_string()).unwrap_or_default()),
             status: status.get_untracked(),
         });
+        too_large.set(None);
         reload.update(|n| *n += 1);
     };
     let preset = move |which: &'static str| {
@@ -95,9 +97,11 @@ pub fn Laporan() -> impl IntoView {
         let f = applied.get_untracked();
         let name = format!("laporan-absensi_{}_{}.{}", f.from, f.to, format);
         downloading.set(true);
+        too_large.set(None);
         leptos::task::spawn_local(async move {
             match api::download(&f.url(format), &name).await {
                 Ok(n) => toast_ok(format!("Mengunduh {n}")),
+                Err(e) if e.code == "REPORT_TOO_LARGE" => too_large.set(Some(e.message)),
                 Err(e) => toast_err(&e),
             }
             downloading.set(false);
@@ -125,13 +129,7 @@ pub fn Laporan() -> impl IntoView {
                 <span>"Sampai"</span>
                 <input type="date" bind:value=to required/>
             </label>
-            <label class="field grow">
-                <span>"Karyawan"</span>
-                <select prop:value=move || employee.get() on:change=move |ev| employee.set(event_target_value(&ev))>
-                    <option value="">"Semua karyawan"</option>
-                    {move || employee_options(employees)}
-                </select>
-            </label>
+            <EmployeePicker value=employee label="Karyawan" placeholder="Semua karyawan"/>
             <label class="field">
                 <span>"Status"</span>
                 <select prop:value=move || status.get() on:change=move |ev| status.set(event_target_value(&ev))>
@@ -149,6 +147,19 @@ pub fn Laporan() -> impl IntoView {
                 <button type="button" class="btn small" on:click=move |_| preset("last")>"Bulan lalu"</button>
             </div>
         </form>
+
+        {move || {
+            too_large
+                .get()
+                .map(|m| {
+                    view! {
+                        <div class="alert warn row wrap" role="alert">
+                            <span class="grow">{m}</span>
+                            <button class="btn small" on:click=move |_| download("xlsx")>"⬇ Unduh Excel (.xlsx)"</button>
+                        </div>
+                    }
+                })
+        }}
 
         {move || {
             let f = applied.get();
@@ -211,7 +222,7 @@ pub fn Laporan() -> impl IntoView {
                     </section>
                     <section class="card" aria-labelledby="rows-h">
                         <h2 id="rows-h">"Detail absensi"</h2>
-                        <RowsTable rows=rows page=row_page editing=editing/>
+                        <RowsTable rows=rows editing=editing/>
                         <Pager page=row_page total=row_total per_page=ROWS_PER_PAGE/>
                     </section>
                 }
@@ -242,11 +253,10 @@ pub fn Laporan() -> impl IntoView {
 }
 
 #[component]
-fn RowsTable(rows: Vec<AttendanceRow>, page: RwSignal<u64>, editing: RwSignal<Option<AttendanceRow>>) -> impl IntoView {
+fn RowsTable(rows: Vec<AttendanceRow>, editing: RwSignal<Option<AttendanceRow>>) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"Tidak ada catatan absensi."</p> }.into_any();
     }
-    let rows = StoredValue::new(rows);
     view! {
         <div class="table-wrap">
             <table class="table cards">
@@ -263,22 +273,26 @@ fn RowsTable(rows: Vec<AttendanceRow>, page: RwSignal<u64>, editing: RwSignal<Op
                     </tr>
                 </thead>
                 <tbody>
-                    {move || {
-                        let start = ((page.get().max(1) - 1) * ROWS_PER_PAGE) as usize;
-                        rows.with_value(|rows| {
-                            rows.iter()
-                                .skip(start)
-                                .take(ROWS_PER_PAGE as usize)
-                                .cloned()
+                    {rows
+                                .into_iter()
                                 .map(|r| {
                                     let r_edit = r.clone();
+                                    let late = (r.late_minutes > 0).then(|| format!("+{} terlambat", fmt::minutes(r.late_minutes)));
+                                    let early = (r.early_leave_minutes > 0)
+                                        .then(|| format!("pulang {} lebih awal", fmt::minutes(r.early_leave_minutes)));
                                     view! {
                                         <tr>
                                             <td class="nowrap" data-label="Tanggal">{fmt::date_medium(&r.tanggal)}</td>
                                             <td data-label="Karyawan"><strong>{r.nama}</strong><div class="muted small mono">{r.kode}</div></td>
                                             <td class="mono" data-label="Masuk">{fmt::hm(r.check_in.as_deref())}</td>
                                             <td class="mono" data-label="Pulang">{fmt::hm(r.check_out.as_deref())}</td>
-                                            <td data-label="Status"><Badge status=r.status/></td>
+                                            <td data-label="Status">
+                                                <div>
+                                                    <Badge status=r.status/>
+                                                    {late.map(|t| view! { <div class="small warn-text">{t}</div> })}
+                                                    {early.map(|t| view! { <div class="small muted">{t}</div> })}
+                                                </div>
+                                            </td>
                                             <td data-label="Kemiripan">{r.similarity.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())}</td>
                                             <td data-label="Liveness">{match r.liveness_ok { Some(true) => "✓", Some(false) => "✗", None => "–" }}</td>
                                             <td class="actions">
@@ -287,9 +301,7 @@ fn RowsTable(rows: Vec<AttendanceRow>, page: RwSignal<u64>, editing: RwSignal<Op
                                         </tr>
                                     }
                                 })
-                                .collect_view()
-                        })
-                    }}
+                                .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -361,11 +373,13 @@ fn CorrectionForm(row: AttendanceRow, on_close: Callback<bool>) -> impl IntoView
     }
 }
 
-/// Employee import from .xlsx: first a dry run that reports what would change, then apply.
+/// Employee import from .xlsx: first a dry run that reports what each row would do, then apply. Applying a
+/// file with errors is refused as a whole (422 `IMPORT_INVALID` with the rows' errors).
 #[component]
 fn ImportCard() -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let result = RwSignal::new(None::<ImportReport>);
+    let refused = RwSignal::new(None::<(u64, Vec<ImportError>)>);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
 
@@ -379,15 +393,35 @@ fn ImportCard() -> impl IntoView {
             }));
             return;
         };
+        refused.set(None);
         crate::ui::run(busy, error, async move {
             let form = web_sys::FormData::new().unwrap();
             let _ = form.append_with_blob_and_filename("file", &file, &file.name());
-            let r = api::post_form::<ImportReport>(&format!("/api/employees/import?dry_run={dry_run}"), form).await?;
-            if !dry_run {
-                toast_ok(format!("Impor selesai: {} dibuat, {} diperbarui.", r.created, r.updated));
+            match api::post_form::<ImportReport>(&format!("/api/employees/import?dry_run={dry_run}"), form).await {
+                Ok(r) => {
+                    if !dry_run {
+                        toast_ok(format!(
+                            "Impor selesai: {} dibuat, {} diperbarui, {} tetap.",
+                            r.created, r.updated, r.unchanged
+                        ));
+                    }
+                    result.set(Some(r));
+                    Ok(())
+                }
+                Err(e) => {
+                    result.set(None);
+                    if e.code == "IMPORT_INVALID" {
+                        let rows = e.details.get("rows").and_then(|v| v.as_u64()).unwrap_or(0);
+                        let errors = e
+                            .details
+                            .get("errors")
+                            .and_then(|v| serde_json::from_value::<Vec<ImportError>>(v.clone()).ok())
+                            .unwrap_or_default();
+                        refused.set(Some((rows, errors)));
+                    }
+                    Err(e)
+                }
             }
-            result.set(Some(r));
-            Ok(())
         });
     };
 
@@ -395,23 +429,31 @@ fn ImportCard() -> impl IntoView {
         <section class="card" aria-labelledby="imp-h">
             <h2 id="imp-h">"Impor karyawan dari Excel"</h2>
             <p class="muted small">
-                "Berkas .xlsx dengan baris judul: kode, nama, email, shift. Periksa dulu (uji coba), lalu terapkan. "
-                <button type="button" class="btn ghost small" on:click=move |_| {
-                    leptos::task::spawn_local(async move {
-                        if let Err(e) = api::download("/api/employees/export", "karyawan.xlsx").await {
-                            toast_err(&e);
-                        }
-                    });
-                }>"Unduh data karyawan saat ini (.xlsx) sebagai contoh"</button>
+                "Berkas .xlsx dengan baris judul: kode, nama, email, shift (nama shift). Karyawan dengan kode yang sudah ada "
+                "diperbarui. Periksa dulu (uji coba), lalu terapkan."
+            </p>
+            <p>
+                <button type="button" class="btn small" on:click=move |_| download_employees()>
+                    "⬇ Unduh data karyawan"
+                </button>
+                <span class="muted small">" — berkas ini bisa diubah lalu diimpor kembali."</span>
             </p>
             <ErrorBox error=error/>
+            {move || refused.get().map(|(rows, errors)| view! {
+                <p class="small">{format!("{rows} baris dibaca; tidak ada yang diubah.")}</p>
+                <ErrorTable errors=errors/>
+            })}
             <div class="row wrap">
                 <input
                     type="file"
                     accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                     node_ref=input
                     aria-label="Berkas Excel karyawan"
-                    on:change=move |_| result.set(None)
+                    on:change=move |_| {
+                        result.set(None);
+                        refused.set(None);
+                        error.set(None);
+                    }
                 />
                 <button class="btn" on:click=move |_| send(true) disabled=move || busy.get()>"Periksa (uji coba)"</button>
                 <button
@@ -429,51 +471,95 @@ fn ImportCard() -> impl IntoView {
                 result
                     .get()
                     .map(|r| {
-                        let head = if r.dry_run {
-                            format!(
-                                "Uji coba: {} baris — akan dibuat {}, akan diperbarui {}, {} kesalahan.",
-                                r.rows,
-                                r.created,
-                                r.updated,
-                                r.errors.len()
-                            )
+                        let (lead, c, u) = if r.dry_run {
+                            ("Uji coba", "akan dibuat", "akan diperbarui")
                         } else {
-                            format!(
-                                "Diterapkan: {} baris — dibuat {}, diperbarui {}, {} kesalahan.",
-                                r.rows,
-                                r.created,
-                                r.updated,
-                                r.errors.len()
-                            )
+                            ("Diterapkan", "dibuat", "diperbarui")
                         };
+                        let head = format!(
+                            "{lead}: {} baris — {c} {}, {u} {}, tetap {}, {} kesalahan.",
+                            r.rows,
+                            r.created,
+                            r.updated,
+                            r.unchanged,
+                            r.errors.len()
+                        );
                         let cls = if r.errors.is_empty() { "alert ok" } else { "alert warn" };
+                        let note = (r.dry_run && !r.errors.is_empty())
+                            .then_some("Perbaiki baris yang bermasalah lalu periksa lagi: impor hanya diterapkan bila semua baris benar.");
                         view! {
                             <div class=cls role="status">{head}</div>
-                            {(!r.errors.is_empty())
-                                .then(|| {
-                                    view! {
-                                        <div class="table-wrap">
-                                            <table class="table">
-                                                <thead>
-                                                    <tr>
-                                                        <th scope="col">"Baris"</th>
-                                                        <th scope="col">"Masalah"</th>
-                                                    </tr>
-                                                </thead>
-                                                <tbody>
-                                                    {r
-                                                        .errors
-                                                        .into_iter()
-                                                        .map(|e| view! { <tr><td>{e.row}</td><td>{e.message}</td></tr> })
-                                                        .collect_view()}
-                                                </tbody>
-                                            </table>
-                                        </div>
-                                    }
-                                })}
+                            {note.map(|n| view! { <p class="small">{n}</p> })}
+                            {(!r.errors.is_empty()).then(|| view! { <ErrorTable errors=r.errors/> })}
+                            {(!r.preview.is_empty()).then(|| view! {
+                                <details class="preview" open=r.dry_run>
+                                    <summary>{format!("Rincian per baris ({})", r.preview.len())}</summary>
+                                    <div class="table-wrap scroll-box">
+                                        <table class="table">
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">"Baris"</th>
+                                                    <th scope="col">"Kode"</th>
+                                                    <th scope="col">"Nama"</th>
+                                                    <th scope="col">"Tindakan"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>
+                                                {r.preview
+                                                    .into_iter()
+                                                    .map(|p| {
+                                                        let (label, cls) = match p.action.as_str() {
+                                                            "create" => ("Baru", "badge ok"),
+                                                            "update" => ("Diperbarui", "badge info"),
+                                                            _ => ("Tetap", "badge"),
+                                                        };
+                                                        view! {
+                                                            <tr>
+                                                                <td>{p.row}</td>
+                                                                <td class="mono">{p.kode}</td>
+                                                                <td>{p.nama}</td>
+                                                                <td><span class=cls>{label}</span></td>
+                                                            </tr>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                </details>
+                            })}
                         }
                     })
             }}
         </section>
+    }
+}
+
+/// `GET /api/employees/export`: every employee as an .xlsx that imports back unchanged.
+pub fn download_employees() {
+    leptos::task::spawn_local(async move {
+        match api::download("/api/employees/export", "karyawan.xlsx").await {
+            Ok(n) => toast_ok(format!("Mengunduh {n}")),
+            Err(e) => toast_err(&e),
+        }
+    });
+}
+
+#[component]
+fn ErrorTable(errors: Vec<ImportError>) -> impl IntoView {
+    view! {
+        <div class="table-wrap scroll-box">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Baris"</th>
+                        <th scope="col">"Masalah"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {errors.into_iter().map(|e| view! { <tr><td>{e.row}</td><td>{e.message}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

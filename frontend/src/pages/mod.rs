@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod absen;
+pub mod akun;
 pub mod dashboard;
 pub mod izin;
 pub mod karyawan;

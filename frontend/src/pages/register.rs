@@ -9,7 +9,8 @@ use web_sys::Blob;
 use crate::api::{self, ApiError};
 use crate::fmt;
 use crate::media;
-use crate::types::{Employee, EmployeeRef, FaceRegistered, FaceStatus, FrameReport, Page};
+use crate::picker::EmployeePicker;
+use crate::types::{Employee, EmployeeRef, FaceRegistered, FaceStatus, FrameReport};
 use crate::ui::{toast_err, toast_ok, ErrorBox, Loading};
 
 /// (short label, instruction) for each guided frame.
@@ -51,11 +52,17 @@ fn reason_text(r: &str) -> String {
 #[component]
 pub fn Register() -> impl IntoView {
     let query = use_query_map();
-    let selected = RwSignal::new(
-        query.get_untracked().get("employee").and_then(|v| v.parse::<i64>().ok()),
-    );
-    let employees =
-        api::Remote::<Page<Employee>>::fixed("/api/employees?aktif=true&per_page=200");
+    let picked = RwSignal::new(None::<Employee>);
+    let selected = Memo::new(move |_| picked.with(|e| e.as_ref().map(|e| e.id)));
+    // `/register?employee=ID` (from the employee list) starts with that employee chosen.
+    if let Some(id) = query.get_untracked().get("employee").and_then(|v| v.parse::<i64>().ok()) {
+        leptos::task::spawn_local(async move {
+            match api::get_json::<Employee>(&format!("/api/employees/{id}")).await {
+                Ok(e) => picked.set(Some(e)),
+                Err(e) => toast_err(&e),
+            }
+        });
+    }
     let status_reload = RwSignal::new(0u32);
     let face = api::Remote::<FaceStatus>::new(move || {
         status_reload.track();
@@ -283,36 +290,17 @@ pub fn Register() -> impl IntoView {
         </div>
 
         <div class="card">
-            <label class="field">
-                <span>"Karyawan"</span>
-                <select
-                    on:change=move |ev| selected.set(event_target_value(&ev).parse().ok())
-                    prop:value=move || selected.get().map(|i| i.to_string()).unwrap_or_default()
-                >
-                    <option value="">"— Pilih karyawan —"</option>
-                    {move || {
-                        let cur = selected.get_untracked();
-                        employees
-                            .get()
-                            .and_then(|r| r.ok())
-                            .map(|p| p.items)
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|e| {
-                                let mark = if e.face_registered { " ✓" } else { "" };
-                                view! {
-                                    <option value=e.id.to_string() selected=cur == Some(e.id)>
-                                        {format!("{} — {}{}", e.kode, e.nama, mark)}
-                                    </option>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </select>
-            </label>
+            <EmployeePicker value=picked label="Karyawan" placeholder="Ketik nama atau kode karyawan…" active_only=true face_mark=true/>
             {move || match face.get() {
                 Some(Ok(st)) => {
-                    if st.registered {
+                    if st.registered && st.usable == Some(false) {
+                        view! {
+                            <div class="alert warn">
+                                "Data wajah tersimpan dibuat dengan model lama dan tidak bisa dipakai. Daftarkan ulang wajah karyawan ini."
+                            </div>
+                        }
+                            .into_any()
+                    } else if st.registered {
                         view! {
                             <div class="alert ok row">
                                 <span class="grow">

@@ -66,6 +66,7 @@ pub fn Shell() -> impl IntoView {
                 </a>
                 <div class="spacer"></div>
                 <span class="who" title="Pemilik yang masuk">{email}</span>
+                <A href="/akun" attr:class="btn ghost" attr:title="Akun dan ganti kata sandi">"Akun"</A>
                 <button class="btn ghost" on:click=logout>"Keluar"</button>
             </header>
             <nav id="sidenav" class="sidenav" class:open=move || menu_open.get() aria-label="Menu utama">
