@@ -76,6 +76,8 @@ pub struct Config {
     pub kiosk_rate_per_minute: u32,
     /// Extra allowed origins for CORS (comma separated); same-origin always works.
     pub cors_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (for per-client rate limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub log_format_json: bool,
 }
 
@@ -234,6 +236,15 @@ impl Config {
                 .get("CORS_ORIGINS")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default(),
+            trusted_proxies: match src.get("TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.parse().map_err(|_| err("TRUSTED_PROXIES", format!("not an IP address: {s:?}"))))
+                    .collect::<Result<_, _>>()?,
+            },
             log_format_json: src.get("LOG_FORMAT").map(|v| v.eq_ignore_ascii_case("json")).unwrap_or(false),
         };
         if !(0.0..=10_000.0).contains(&cfg.gps_max_accuracy_m) {

@@ -9,6 +9,7 @@ pub mod entities;
 pub mod error;
 pub mod export;
 pub mod face_service;
+pub mod security;
 pub mod services;
 pub mod startup;
 pub mod state;

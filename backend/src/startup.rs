@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use actix_files::{Files, NamedFile};
 use actix_web::dev::{fn_service, Server, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::middleware::Compress;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
@@ -99,10 +99,14 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let openapi_json = web::Data::new(OpenApiJson(openapi().to_json()?));
     let data = web::Data::new(state.clone());
     let static_dir = state.config.static_dir.clone();
+    let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();
+    let csp = crate::security::content_security_policy(index_html.as_deref());
+    let tls = state.config.tls_enabled();
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
+            .wrap(actix_web::middleware::from_fn(crate::security::cors_guard))
             .wrap(Compress::default())
-            .wrap(security_headers())
+            .wrap(crate::security::security_headers(&csp, tls))
             .wrap(TracingLogger::default())
             .app_data(data.clone())
             .app_data(openapi_json.clone())
@@ -136,14 +140,6 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
         "NOT_FOUND",
         format!("Endpoint {} {} tidak ada", req.method(), req.path()),
     ))
-}
-
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()"))
 }
 
 fn json_config() -> web::JsonConfig {

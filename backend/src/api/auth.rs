@@ -47,11 +47,14 @@ pub struct LoginResponse {
     pub user: UserOut,
 }
 
-fn session_cookie<'a>(state: &AppState, token: String, max_age_secs: i64) -> Cookie<'a> {
+/// The session cookie: HttpOnly, SameSite=Strict, and `Secure` whenever the page was reached over HTTPS
+/// (built-in TLS, or a TLS-terminating proxy that says so with `X-Forwarded-Proto: https`).
+fn session_cookie<'a>(state: &AppState, req: &HttpRequest, token: String, max_age_secs: i64) -> Cookie<'a> {
+    let https = state.config.tls_enabled() || req.connection_info().scheme() == "https";
     Cookie::build(COOKIE_NAME, token)
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(state.config.tls_enabled())
+        .secure(https)
         .path("/")
         .max_age(CookieDuration::seconds(max_age_secs))
         .finish()
@@ -77,7 +80,7 @@ pub async fn login(
     if email.len() > 191 || body.password.len() > 1024 {
         return Err(AppError::unauthorized_code("INVALID_CREDENTIALS", "Email atau kata sandi salah."));
     }
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = crate::security::client_ip(&req, &state.config.trusted_proxies);
     let key = format!("{ip}|{email}");
     if let Some(wait) = state.login_limiter.locked_for(&key, Instant::now()) {
         return Err(AppError::rate_limited(format!(
@@ -110,15 +113,15 @@ pub async fn login(
     );
     tracing::info!(user_id = user.id, "owner logged in");
     Ok(HttpResponse::Ok()
-        .cookie(session_cookie(&state, token.clone(), ttl))
+        .cookie(session_cookie(&state, &req, token.clone(), ttl))
         .json(LoginResponse { token, user: UserOut::from(&user) }))
 }
 
 /// Log out: clears the session cookie.
 #[utoipa::path(tag = "auth", responses((status = 204, description = "Cookie cleared")))]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>) -> HttpResponse {
-    let mut c = session_cookie(&state, String::new(), 0);
+pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let mut c = session_cookie(&state, &req, String::new(), 0);
     c.make_removal();
     HttpResponse::NoContent().cookie(c).finish()
 }
@@ -150,6 +153,7 @@ pub struct ChangePasswordRequest {
 #[post("/auth/change-password")]
 pub async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     owner: Owner,
     body: web::Json<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
@@ -179,5 +183,5 @@ pub async fn change_password(
         ttl,
     );
     tracing::info!(user_id = user.id, "owner changed password");
-    Ok(HttpResponse::NoContent().cookie(session_cookie(&state, token, ttl)).finish())
+    Ok(HttpResponse::NoContent().cookie(session_cookie(&state, &req, token, ttl)).finish())
 }

@@ -67,7 +67,7 @@ pub async fn get_config(state: web::Data<AppState>) -> web::Json<KioskConfigOut>
 
 /// Per-IP request budget of the kiosk endpoints (`KIOSK_RATE_PER_MINUTE` each).
 fn rate_limit(req: &HttpRequest, state: &AppState, what: &str) -> AppResult<()> {
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = crate::security::client_ip(req, &state.config.trusted_proxies);
     if state.kiosk_limiter.allow(&format!("{what}|{ip}"), std::time::Instant::now()) {
         Ok(())
     } else {

@@ -15,4 +15,5 @@ mod leaves;
 mod openapi;
 mod reports;
 mod schema_parity;
+mod security;
 mod shifts;
