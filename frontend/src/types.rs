@@ -78,6 +78,9 @@ pub struct FaceStatus {
     pub usable: Option<bool>,
     pub model: Option<String>,
     pub dibuat: Option<String>,
+    /// Who confirmed the employee's consent to biometric processing, and when.
+    pub consent_by: Option<String>,
+    pub consent_at: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

@@ -30,6 +30,9 @@ pub struct FaceStatus {
     pub dibuat: Option<String>,
     /// False when the stored encoding was made by another model: the employee must register again.
     pub usable: bool,
+    /// Who confirmed the employee's consent to biometric processing, and when (UTC).
+    pub consent_by: Option<String>,
+    pub consent_at: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -101,7 +104,8 @@ pub async fn register(
         .with("employee", json!({"id": other_id, "kode": kode, "nama": nama}))
         .with("similarity", sim));
     }
-    let saved = faces::store(&state, employee.id, &enrolment.template).await?;
+    let consent = faces::consent_record(owner.id, &owner.email, chrono::Utc::now());
+    let saved = faces::store(&state, employee.id, &enrolment.template, Some(consent)).await?;
     let good = enrolment.frames.iter().filter(|f| f.ok).count();
     tracing::info!(
         employee_id = employee.id,
@@ -129,11 +133,27 @@ pub async fn status(state: web::Data<AppState>, _owner: Owner, id: web::Path<i32
     let employee = employees::find(&state.db, *id).await?;
     let row = FaceEncoding::find().filter(face_encoding::Column::EmployeeId.eq(employee.id)).one(&state.db).await?;
     let out = match row {
-        None => FaceStatus { employee_id: employee.id, registered: false, model: None, dibuat: None, usable: false },
+        None => FaceStatus {
+            employee_id: employee.id,
+            registered: false,
+            model: None,
+            dibuat: None,
+            usable: false,
+            consent_by: None,
+            consent_at: None,
+        },
         Some(r) => {
-            let model = r.encoding.get("model").and_then(|m| m.as_str()).map(str::to_string);
-            let usable = crate::face_service::parse_stored(&r.encoding, state.face.model_id()).is_ok();
-            FaceStatus { employee_id: employee.id, registered: true, model, dibuat: r.dibuat.map(rfc3339_utc), usable }
+            let text = |v: Option<&serde_json::Value>| v.and_then(|m| m.as_str()).map(str::to_string);
+            let consent = r.encoding.get("consent");
+            FaceStatus {
+                employee_id: employee.id,
+                registered: true,
+                model: text(r.encoding.get("model")),
+                dibuat: r.dibuat.map(rfc3339_utc),
+                usable: crate::face_service::parse_stored(&r.encoding, state.face.model_id()).is_ok(),
+                consent_by: text(consent.and_then(|c| c.get("confirmed_by"))),
+                consent_at: text(consent.and_then(|c| c.get("at"))),
+            }
         }
     };
     Ok(web::Json(out))

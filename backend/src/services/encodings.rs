@@ -21,6 +21,9 @@ pub struct BackupEntry {
     pub nama: String,
     pub encoding: Encoding,
     pub dibuat: Option<String>,
+    /// The consent record stored with the encoding (see `services::faces::consent_record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<serde_json::Value>,
 }
 
 pub const FORMAT: &str = "absensi-encodings-v1";
@@ -31,9 +34,11 @@ pub async fn export(db: &DatabaseConnection) -> anyhow::Result<Backup> {
     let mut entries = Vec::new();
     for row in FaceEncoding::find().all(db).await? {
         let Some((kode, nama)) = employees.get(&row.employee_id).cloned() else { continue };
+        let consent = row.encoding.get("consent").cloned();
         let encoding: Encoding = serde_json::from_value(row.encoding)
             .map_err(|e| anyhow::anyhow!("employee {kode}: stored encoding is not valid JSON: {e}"))?;
-        entries.push(BackupEntry { kode, nama, encoding, dibuat: row.dibuat.map(crate::domain::time::rfc3339_utc) });
+        let dibuat = row.dibuat.map(crate::domain::time::rfc3339_utc);
+        entries.push(BackupEntry { kode, nama, encoding, dibuat, consent });
     }
     entries.sort_by(|a, b| a.kode.cmp(&b.kode));
     Ok(Backup { format: FORMAT.into(), exported_at: chrono::Utc::now().to_rfc3339(), entries })
@@ -62,7 +67,7 @@ pub async fn import(state: &crate::state::AppState, backup: &Backup) -> anyhow::
         };
         match entry.encoding.to_embedding(state.face.model_id()) {
             Ok(emb) => {
-                super::faces::store(state, id, &emb)
+                super::faces::store(state, id, &emb, entry.consent.clone())
                     .await
                     .map_err(|e| anyhow::anyhow!("{}: {}", entry.kode, e.message))?;
                 report.imported += 1;

@@ -126,9 +126,24 @@ pub fn duplicate_of(result: Option<SearchResult>, policy: &MatchPolicy) -> Optio
     (best.similarity >= policy.accept).then_some((best.id as i32, best.similarity))
 }
 
-/// Inserts or replaces the employee's encoding (the unique key on employee_id decides races).
-pub async fn store(state: &AppState, employee_id: i32, template: &Embedding) -> AppResult<face_encoding::Model> {
-    let json = state.face.to_json(template);
+/// The record of the employee's consent to biometric processing (UU PDP), kept inside the encoding JSON
+/// (the locked schema has no column for it): who confirmed it and when.
+pub fn consent_record(user_id: i32, email: &str, at: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    serde_json::json!({ "confirmed_by": email, "user_id": user_id, "at": crate::domain::time::rfc3339_utc(at.naive_utc()) })
+}
+
+/// Inserts or replaces the employee's encoding (the unique key on employee_id decides races). The JSON is
+/// `{"model", "vector", "consent"}`; `consent` is [`consent_record`] (kept as is through backup/restore).
+pub async fn store(
+    state: &AppState,
+    employee_id: i32,
+    template: &Embedding,
+    consent: Option<serde_json::Value>,
+) -> AppResult<face_encoding::Model> {
+    let mut json = state.face.to_json(template);
+    if let (Some(c), Some(obj)) = (consent, json.as_object_mut()) {
+        obj.insert("consent".into(), c);
+    }
     let now = utc_now_naive();
     let existing =
         FaceEncoding::find().filter(face_encoding::Column::EmployeeId.eq(employee_id)).one(&state.db).await?;

@@ -53,6 +53,9 @@ async fn registers_a_face_refuses_the_same_face_for_another_employee_and_erases_
     assert_eq!(status["registered"], true);
     assert_eq!(status["usable"], true);
     assert_eq!(status["model"], out["model"]);
+    // The owner's confirmation of the employee's consent is recorded with the encoding (UU PDP).
+    assert_eq!(status["consent_by"], OWNER_EMAIL);
+    assert!(status["consent_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{status}");
     let emp: Value = app.get(&format!("/api/employees/{}", a["id"])).await.json().await.unwrap();
     assert_eq!(emp["face_registered"], true);
 
@@ -131,6 +134,7 @@ async fn encodings_backup_round_trip_and_foreign_models_are_refused() {
     assert_eq!(backup.entries.len(), 1);
     assert_eq!(backup.entries[0].kode, "A1");
     assert_eq!(backup.entries[0].encoding.vector.len(), 128);
+    assert_eq!(backup.entries[0].consent.as_ref().unwrap()["confirmed_by"], OWNER_EMAIL);
 
     assert_eq!(app.delete(&format!("/api/employees/{}/face", a["id"])).await.status(), 204);
     let state = backend::startup::build_state(app.config.clone()).await.unwrap();
@@ -138,6 +142,7 @@ async fn encodings_backup_round_trip_and_foreign_models_are_refused() {
     assert_eq!(report.imported, 1);
     let status: Value = app.get(&format!("/api/employees/{}/face", a["id"])).await.json().await.unwrap();
     assert_eq!((status["registered"].as_bool(), status["usable"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(status["consent_by"], OWNER_EMAIL, "the consent record survives backup and restore");
 
     // An encoding from another model id is refused, naming who must register again; unknown kode skipped.
     let mut foreign = backup;
@@ -147,6 +152,7 @@ async fn encodings_backup_round_trip_and_foreign_models_are_refused() {
         nama: "x".into(),
         encoding: foreign.entries[0].encoding.clone(),
         dibuat: None,
+        consent: None,
     });
     let report = backend::services::encodings::import(&state, &foreign).await.unwrap();
     assert_eq!(report.imported, 0);

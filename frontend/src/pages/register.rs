@@ -307,6 +307,14 @@ pub fn Register() -> impl IntoView {
                                     "Wajah sudah terdaftar"
                                     {st.dibuat.map(|d| format!(" sejak {}", fmt::ts_medium(&d)))}
                                     ". Mendaftar lagi akan menggantikan data lama."
+                                    {st.consent_by.map(|by| view! {
+                                        <span class="muted small consent-note">
+                                            {format!(
+                                                "Persetujuan karyawan dikonfirmasi oleh {by}{}.",
+                                                st.consent_at.map(|t| format!(" pada {}", fmt::ts_medium(&t))).unwrap_or_default()
+                                            )}
+                                        </span>
+                                    })}
                                 </span>
                                 <button class="btn small danger" on:click=delete_face>"Hapus data wajah"</button>
                             </div>
