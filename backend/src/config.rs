@@ -26,6 +26,8 @@ pub enum AppEnv {
 pub struct Config {
     pub app_env: AppEnv,
     pub database_url: String,
+    /// Longest wait for a pooled database connection before a request gets 503 `DB_UNAVAILABLE`.
+    pub db_acquire_timeout: std::time::Duration,
     pub bind_addr: SocketAddr,
     pub jwt_secret: String,
     pub jwt_ttl_hours: i64,
@@ -192,9 +194,14 @@ impl Config {
         if face_workers == 0 {
             return Err(err("FACE_WORKERS", "must be at least 1"));
         }
+        let acquire_secs: f64 = parse(src, "DB_ACQUIRE_TIMEOUT_SECS", crate::db::DEFAULT_ACQUIRE_TIMEOUT.as_secs_f64())?;
+        if !(0.1..=120.0).contains(&acquire_secs) {
+            return Err(err("DB_ACQUIRE_TIMEOUT_SECS", "must be between 0.1 and 120 seconds"));
+        }
         let cfg = Config {
             app_env,
             database_url: src.get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/absensi.db?mode=rwc".to_string()),
+            db_acquire_timeout: std::time::Duration::from_secs_f64(acquire_secs),
             bind_addr: parse(src, "BIND_ADDR", "127.0.0.1:8080".parse().unwrap())?,
             jwt_secret,
             jwt_ttl_hours: parse(src, "JWT_TTL_HOURS", 12)?,

@@ -72,11 +72,20 @@ pub async fn ensure_mysql_database(url: &str) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// How long a request waits for a database connection before it is answered 503 `DB_UNAVAILABLE`.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Connects (creating the SQLite directory or the MySQL database when missing).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
+/// [`connect`] with the pool's acquire timeout (`DB_ACQUIRE_TIMEOUT_SECS`): while the database is down,
+/// requests fail after this long with a clean 503 instead of hanging.
+pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
     let kind = kind_of(url)?;
     let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(10));
+    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(acquire_timeout);
     match kind {
         DbKind::Sqlite => {
             if let Some(file) = sqlite_file(url) {

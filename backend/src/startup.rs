@@ -27,7 +27,7 @@ pub struct Application {
 
 /// Connects, migrates, bootstraps the first owner; everything `serve` needs before listening.
 pub async fn prepare(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = crate::db::connect(&config.database_url)
+    let db = crate::db::connect_with(&config.database_url, config.db_acquire_timeout)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
     crate::db::migrate(&db).await.map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;

@@ -7,6 +7,7 @@ mod bursts;
 mod dashboard;
 mod employees;
 mod faces;
+mod faults;
 mod health;
 mod import;
 mod kiosk;
