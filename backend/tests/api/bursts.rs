@@ -71,6 +71,8 @@ pub struct Subject {
     pub closed: RgbImage,
     nose_x: f32,
     half_w: f32,
+    /// Warp strength of this subject's synthesised turns to the left and right (default [`TURN_FRACTION`]).
+    turn: (f32, f32),
 }
 
 /// Warp strength of a synthesised turn, as a fraction of the half face width.
@@ -90,7 +92,7 @@ impl Subject {
             )
             .expect("analyse");
         let f = a.face.expect("a face in the open photo");
-        Subject { nose_x: f.landmarks[1].x, half_w: f.bbox.width() / 2.0, open, closed }
+        Subject { nose_x: f.landmarks[1].x, half_w: f.bbox.width() / 2.0, open, closed, turn: (TURN_FRACTION, TURN_FRACTION) }
     }
 
     /// A head turn: `left` = the subject's own left.
@@ -117,8 +119,8 @@ impl Subject {
         for s in steps {
             let action = match *s {
                 "BLINK" => jpeg(&self.closed),
-                "TURN_LEFT" => jpeg(&self.turned(true, TURN_FRACTION)),
-                "TURN_RIGHT" => jpeg(&self.turned(false, TURN_FRACTION)),
+                "TURN_LEFT" => jpeg(&self.turned(true, self.turn.0)),
+                "TURN_RIGHT" => jpeg(&self.turned(false, self.turn.1)),
                 other => panic!("unknown step {other}"),
             };
             frames.extend([action.clone(), action, open.clone(), open.clone()]);
@@ -127,6 +129,27 @@ impl Subject {
             frames.push(open.clone());
         }
         frames
+    }
+
+    /// The same subject with, per direction, the warp strength (0.3-0.7 of the half face width) whose
+    /// synthesised turn the engine reads as the clearest turn, or `None` when one direction never reaches
+    /// |yaw| >= `min_yaw`. The 2-D warp is a stand-in for a rotation: how far it moves the nose between the
+    /// cheeks differs from face to face (and a subject's "frontal" photo is seldom exactly frontal).
+    pub fn with_clear_turns(mut self, min_yaw: f32) -> Option<Subject> {
+        let yaw = |img: &RgbImage| {
+            let opts = AnalyzeOptions { embedding: false, eyes: false, ..Default::default() };
+            engine().analyze_bytes(&jpeg(img), &DecodeLimits::default(), &opts).ok()?.face.map(|f| f.yaw)
+        };
+        let best = |left: bool| {
+            (3..=7)
+                .map(|k| k as f32 / 10.0)
+                .filter_map(|f| yaw(&self.turned(left, f)).map(|y| (f, if left { y } else { -y })))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .filter(|(_, y)| *y >= min_yaw)
+                .map(|(f, _)| f)
+        };
+        self.turn = (best(true)?, best(false)?);
+        Some(self)
     }
 
     /// The same still photo repeated (a printed photo held up).

@@ -13,6 +13,7 @@ mod import;
 mod kiosk;
 mod kiosk_bench;
 mod leaves;
+mod load;
 mod openapi;
 mod reports;
 mod schema_parity;
