@@ -201,6 +201,48 @@ test('employee checks in on /absen with a blink', async (t) => {
   }
 });
 
+/** Runs /absen once with `camera` and `geolocation`; returns the result screen's text and whether it was a success. */
+async function absenOnce(camera, geolocation, shot) {
+  const kiosk = await openApp({ baseURL: server.baseURL, viewport: 'phone', camera, geolocation });
+  try {
+    await kiosk.page.goto('/absen');
+    await kiosk.page.getByRole('button', { name: 'Absen Sekarang' }).click();
+    const result = kiosk.page.locator('.result');
+    await result.waitFor({ timeout: 30000 });
+    await screenshot(kiosk.page, shot);
+    return { text: await result.innerText(), ok: (await kiosk.page.locator('.result.ok').count()) > 0 };
+  } finally {
+    await kiosk.close();
+  }
+}
+
+test('the same employee 1.1 km from the office is refused by the geofence', async (t) => {
+  if (needsBackend(t)) return;
+  if (!state.checkedIn) return t.skip('the check-in step did not pass in this run');
+  const blink = blinkY4m();
+  clips.push(blink.file);
+  const before = await api(owner.page, 'GET', `/api/attendance?employee_id=${state.employeeId}`);
+  const far = { latitude: OFFICE.latitude - 0.01, longitude: OFFICE.longitude, accuracy: 8 };
+  const r = await absenOnce(blink.file, far, 'journey-05b-absen-outside');
+  assert.equal(r.ok, false, r.text);
+  assert.match(r.text, /di luar area kantor/i);
+  assert.match(r.text, /Kantor Pusat/);
+  // The day's check-in is kept as it was (a refused attempt never overwrites a real check-in).
+  const after = await api(owner.page, 'GET', `/api/attendance?employee_id=${state.employeeId}`);
+  assert.deepEqual(after.body.items, before.body.items);
+});
+
+test('a still photo of the employee held up to the camera is refused by liveness', async (t) => {
+  if (needsBackend(t)) return;
+  if (!state.checkedIn) return t.skip('the check-in step did not pass in this run');
+  const still = makeY4m([{ image: state.facePhoto, seconds: 2 }], { name: 'still' });
+  clips.push(still);
+  const inside = { latitude: OFFICE.latitude, longitude: OFFICE.longitude, accuracy: 8 };
+  const r = await absenOnce(still, inside, 'journey-05c-absen-still-photo');
+  assert.equal(r.ok, false, r.text);
+  assert.match(r.text, /kedip/i, `the refusal names the missing blink: ${r.text}`);
+});
+
 /** The next Monday (or the Monday after, with weeks=1), as YYYY-MM-DD. */
 function monday(weeks = 0) {
   const d = new Date();

@@ -55,6 +55,15 @@ for (const viewport of ['desktop', 'phone']) {
         await app.page.waitForTimeout(400); // let charts/camera settle
         await screenshot(app.page, `owner-${route.split('?')[0]}-${viewport}`);
       }
+      // The employee picker, open with matches.
+      await app.page.goto('/laporan');
+      await app.page.getByRole('combobox', { name: 'Karyawan' }).fill('bud');
+      await app.page.getByRole('option', { name: /Budi Santoso/ }).waitFor();
+      await screenshot(app.page, `owner-picker-open-${viewport}`);
+      await app.page.getByRole('option', { name: /Budi Santoso/ }).click();
+      assert.match(await app.page.getByRole('combobox', { name: 'Karyawan' }).inputValue(), /Budi Santoso/);
+      await app.page.getByRole('button', { name: 'Hapus pilihan' }).click();
+      assert.equal(await app.page.getByRole('combobox', { name: 'Karyawan' }).inputValue(), '');
       // A dialog, as people see it.
       await app.page.goto('/karyawan');
       await app.page.getByRole('button', { name: '+ Tambah karyawan' }).click();
