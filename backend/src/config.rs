@@ -282,6 +282,28 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
+    /// Every key this module reads is documented in `.env.example` (as `KEY=` at the start of a line).
+    #[test]
+    fn every_setting_is_documented_in_env_example() {
+        let code = include_str!("config.rs");
+        let example = include_str!("../../.env.example");
+        let mut keys = std::collections::BTreeSet::new();
+        for pat in ["src.get(\"", "src, \""] {
+            for part in code.split(pat).skip(1) {
+                let key: String = part.chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+                if key.len() > 2 && part[key.len()..].starts_with('"') {
+                    keys.insert(key);
+                }
+            }
+        }
+        assert!(keys.len() > 30, "found only {keys:?}");
+        let missing: Vec<&String> = keys
+            .iter()
+            .filter(|k| !example.lines().any(|l| l.trim_start_matches('#').trim_start().starts_with(&format!("{k}="))))
+            .collect();
+        assert!(missing.is_empty(), "not in .env.example: {missing:?}");
+    }
+
     #[test]
     fn defaults_run_without_any_setting() {
         let cfg = Config::from_source(&src(&[])).unwrap();
