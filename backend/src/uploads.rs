@@ -52,13 +52,21 @@ pub fn decode_upload(bytes: &[u8], max_bytes: usize) -> AppResult<DynamicImage> 
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
         return Err(AppError::unsupported_media("Format gambar tidak didukung. Gunakan JPEG, PNG, atau WebP."));
     }
+    // The JPEG decoder (zune-jpeg 0.5.15) panics on some malformed files instead of returning an error
+    // (found by the fuzz targets in backend/fuzz; see face_engine::decode). That is a broken upload (422),
+    // not a 500 from a panicked blocking task.
+    std::panic::catch_unwind(|| decode_sniffed(bytes, format)).unwrap_or_else(|_| Err(not_an_image()))
+}
+
+/// [`decode_upload`] after the format is known.
+fn decode_sniffed(bytes: &[u8], format: ImageFormat) -> AppResult<DynamicImage> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(512 * 1024 * 1024);
     limits.max_image_width = Some(20_000);
     limits.max_image_height = Some(20_000);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| not_an_image())?;
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
         return Err(not_an_image());
@@ -70,7 +78,7 @@ pub fn decode_upload(bytes: &[u8], max_bytes: usize) -> AppResult<DynamicImage> 
         )));
     }
     let orientation = decoder.orientation().ok();
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| not_an_image())?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
@@ -79,6 +87,19 @@ pub fn decode_upload(bytes: &[u8], max_bytes: usize) -> AppResult<DynamicImage> 
 
 fn not_an_image() -> AppError {
     AppError::unprocessable("INVALID_IMAGE", "Berkas bukan gambar yang valid atau rusak.")
+}
+
+/// A decoder refusing the image for the limits above (a header announcing more than 20,000 pixels a side,
+/// or more memory than allowed: a decompression bomb) is a 413, like the pixel count check; anything else
+/// is not a usable image.
+fn decode_error(e: image::ImageError) -> AppError {
+    match e {
+        image::ImageError::Limits(_) => AppError::payload_too_large(format!(
+            "Resolusi gambar terlalu besar; maksimal 20000 piksel per sisi dan {} megapiksel.",
+            MAX_PIXELS / 1_000_000
+        )),
+        _ => not_an_image(),
+    }
 }
 
 /// Decode, resize and re-encode as JPEG (quality 85).
@@ -201,6 +222,22 @@ mod tests {
         assert!(e.status.is_client_error(), "{e}");
         let e = normalise_image(&png(10, 10), UploadKind::Profile, 10).unwrap_err();
         assert_eq!(e.code, "PAYLOAD_TOO_LARGE");
+    }
+
+    /// A baseline JPEG (third component 2x3-sampled, a scan holding only the first component) on which
+    /// zune-jpeg 0.5.15 panics; found by fuzzing. A 422 INVALID_IMAGE, not a panic.
+    #[test]
+    fn refuses_jpeg_that_panics_the_decoder() {
+        let img = image::RgbImage::from_fn(16, 20, |x, y| image::Rgb([(x * 3 % 256) as u8, (y * 5 % 256) as u8, 90]));
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90).encode_image(&img).unwrap();
+        let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        bytes[sof + 17] = 0x23;
+        let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        bytes.truncate(sos);
+        bytes.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0xF2, 0xFF, 0xD9]);
+        let e = normalise_image(&bytes, UploadKind::LeaveProof, 5 << 20).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code.as_ref()), (422, "INVALID_IMAGE"));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! with a dry run) and `GET /api/employees/export` (the same columns, so an export is also the template).
 //!
 //! Registered before `employees::configure` so that `/employees/export` is not taken for `/employees/{id}`.
-use actix_multipart::Multipart;
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
@@ -55,7 +54,7 @@ pub async fn import(
     state: web::Data<AppState>,
     _owner: Owner,
     query: web::Query<ImportQuery>,
-    payload: Multipart,
+    payload: multipart::MultipartBody,
 ) -> AppResult<web::Json<ImportReport>> {
     let dry_run = query.dry_run.unwrap_or(true);
     let mut form = multipart::read(payload, multipart::Limits::new(state.config.max_upload_bytes, 1)).await?;

@@ -2,8 +2,8 @@
 //! delete is allowed only for an employee without attendance rows.
 use std::collections::{HashMap, HashSet};
 
-use actix_multipart::Multipart;
 use actix_web::{delete, get, post, put, web, HttpResponse};
+use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     Set, TransactionTrait,
@@ -119,12 +119,17 @@ fn duplicate_kode(kode: &str) -> AppError {
     AppError::conflict("DUPLICATE_KODE", format!("Kode karyawan \"{kode}\" sudah dipakai")).with("field", "kode")
 }
 
+/// A `LIKE` pattern matching `text` literally (`\\`, `%` and `_` escaped), `%`-wrapped when `contains`.
+/// The escape character is declared (`ESCAPE '\\'`): SQLite has none by default, so without it the
+/// escapes themselves would be matched and a search for `budi_s` or `50%` would find nothing.
+pub fn like_literal(text: &str, contains: bool) -> LikeExpr {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(if contains { format!("%{escaped}%") } else { escaped }).escape('\\')
+}
+
 /// Case-insensitive check first (consistent on SQLite and MySQL); the unique key still decides races.
 pub async fn kode_taken(db: &DatabaseConnection, kode: &str, except: Option<i32>) -> AppResult<bool> {
-    let found = Employee::find()
-        .filter(Condition::all().add(employee::Column::Kode.like(kode.replace('%', "\\%").replace('_', "\\_"))))
-        .all(db)
-        .await?;
+    let found = Employee::find().filter(employee::Column::Kode.like(like_literal(kode, false))).all(db).await?;
     Ok(found.iter().any(|e| e.kode.eq_ignore_ascii_case(kode) && Some(e.id) != except))
 }
 
@@ -190,12 +195,11 @@ pub async fn list(
         if q.chars().count() > 100 {
             return Err(AppError::validation("q", "Kata kunci terlalu panjang"));
         }
-        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         select = select.filter(
             Condition::any()
-                .add(employee::Column::Kode.like(pattern.clone()))
-                .add(employee::Column::Nama.like(pattern.clone()))
-                .add(employee::Column::Email.like(pattern)),
+                .add(employee::Column::Kode.like(like_literal(q, true)))
+                .add(employee::Column::Nama.like(like_literal(q, true)))
+                .add(employee::Column::Email.like(like_literal(q, true))),
         );
     }
     if let Some(aktif) = query.aktif {
@@ -366,7 +370,7 @@ pub async fn upload_photo(
     state: web::Data<AppState>,
     _owner: Owner,
     id: web::Path<i32>,
-    payload: Multipart,
+    payload: multipart::MultipartBody,
 ) -> AppResult<web::Json<EmployeeOut>> {
     let m = find(&state.db, *id).await?;
     let max = state.config.max_upload_bytes;

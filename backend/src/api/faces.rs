@@ -1,6 +1,5 @@
 //! Face registration (owner): `POST/GET/DELETE /api/employees/{id}/face`. Frames are analysed in memory
 //! and dropped; only the 128-D centroid is stored.
-use actix_multipart::Multipart;
 use actix_web::{delete, get, post, web, HttpResponse};
 use face_engine::AnalyzeOptions;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -67,7 +66,7 @@ pub async fn register(
     state: web::Data<AppState>,
     owner: Owner,
     id: web::Path<i32>,
-    payload: Multipart,
+    payload: multipart::MultipartBody,
 ) -> AppResult<HttpResponse> {
     let employee = employees::find(&state.db, *id).await?;
     let mut form = multipart::read(payload, multipart::Limits::new(state.config.max_upload_bytes, MAX_FRAMES)).await?;

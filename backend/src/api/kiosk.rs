@@ -1,7 +1,6 @@
 //! The kiosk (no login): configuration for `/absen`, liveness challenges, attendance scans and the
 //! employee's own leave request. The verification of a burst is `services::kiosk::verify_burst`; the
 //! attendance rules are `domain::attendance`, applied by `services::attendance`.
-use actix_multipart::Multipart;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Serialize;
@@ -177,7 +176,7 @@ fn round4(x: f32) -> f32 {
 pub async fn attend(
     req: HttpRequest,
     state: web::Data<AppState>,
-    payload: Multipart,
+    payload: multipart::MultipartBody,
 ) -> AppResult<web::Json<AttendOut>> {
     let now = Utc::now();
     rate_limit(&req, &state, "kiosk-attend")?;
@@ -269,7 +268,11 @@ pub struct KioskLeaveForm {
     (status = 429, body = crate::error::ErrorBody, description = "RATE_LIMITED")
 ))]
 #[post("/kiosk/leave")]
-pub async fn leave(req: HttpRequest, state: web::Data<AppState>, payload: Multipart) -> AppResult<HttpResponse> {
+pub async fn leave(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: multipart::MultipartBody,
+) -> AppResult<HttpResponse> {
     let now = Utc::now();
     rate_limit(&req, &state, "kiosk-leave")?;
     let mut form = multipart::read(payload, burst_limits(state.config.max_upload_bytes)).await?;

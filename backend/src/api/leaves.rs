@@ -1,6 +1,5 @@
 //! Leave requests (owner): list, create with an optional proof photo, approve, reject, cancel, and the
 //! proof photo itself. Rules and effects on attendance: `services::leaves` and `domain::leave`.
-use actix_multipart::Multipart;
 use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -105,7 +104,11 @@ pub struct LeaveUpload {
     (status = 422, body = crate::error::ErrorBody, description = "VALIDATION, EMPLOYEE_INACTIVE, INVALID_IMAGE")
 ))]
 #[post("/leaves")]
-pub async fn create(state: web::Data<AppState>, _owner: Owner, payload: Multipart) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    _owner: Owner,
+    payload: multipart::MultipartBody,
+) -> AppResult<HttpResponse> {
     let max = state.config.max_upload_bytes;
     let mut form = multipart::read(payload, multipart::Limits::new(max, 1)).await?;
     let employee_id = form

@@ -1,9 +1,70 @@
 //! Reads a `multipart/form-data` body into memory with limits (files and text fields). Uploaded bytes stay
 //! in memory; callers decide what (if anything) is stored.
+//!
+//! Handlers take [`MultipartBody`] rather than `actix_multipart::Multipart`: the parser of
+//! actix-multipart 0.7 can stay pending forever on a body that ends inside a part, right after a `\r` or
+//! `\r\n` (actix/actix-web#3202), which would hold the request and its connection open until the client
+//! gives up. [`read`] watches the raw payload: once it has ended, the parser can never make progress
+//! again, so "pending" then means an incomplete body and is answered `400 BAD_MULTIPART` at once.
+use std::cell::Cell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
 use actix_multipart::{Multipart, MultipartError};
-use futures_util::StreamExt;
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header::HeaderMap;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::Stream;
 
 use crate::error::{AppError, AppResult};
+
+/// The raw body of a multipart request and its headers (an extractor), parsed by [`read`].
+pub struct MultipartBody {
+    headers: HeaderMap,
+    payload: Payload,
+}
+
+impl FromRequest for MultipartBody {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<MultipartBody, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(MultipartBody { headers: req.headers().clone(), payload: payload.take() }))
+    }
+}
+
+/// The request payload, remembering when it has ended.
+struct EofAware {
+    inner: Payload,
+    ended: Rc<Cell<bool>>,
+}
+
+impl Stream for EofAware {
+    type Item = Result<actix_web::web::Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let r = Pin::new(&mut self.inner).poll_next(cx);
+        if let Poll::Ready(None) = r {
+            self.ended.set(true);
+        }
+        r
+    }
+}
+
+/// The next item of the multipart stream or of a field; pending after the payload has ended is an
+/// incomplete body (no more bytes can arrive to complete it).
+async fn next_item<S, T>(stream: &mut S, ended: &Cell<bool>) -> Option<Result<T, MultipartError>>
+where
+    S: Stream<Item = Result<T, MultipartError>> + Unpin,
+{
+    std::future::poll_fn(|cx| match Pin::new(&mut *stream).poll_next(cx) {
+        Poll::Pending if ended.get() => Poll::Ready(Some(Err(MultipartError::Incomplete))),
+        other => other,
+    })
+    .await
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -66,10 +127,12 @@ fn map_err(e: MultipartError) -> AppError {
     }
 }
 
-pub async fn read(mut payload: Multipart, limits: Limits) -> AppResult<Form> {
+pub async fn read(body: MultipartBody, limits: Limits) -> AppResult<Form> {
+    let ended = Rc::new(Cell::new(false));
+    let mut payload = Multipart::new(&body.headers, EofAware { inner: body.payload, ended: ended.clone() });
     let mut form = Form::default();
     let mut total = 0usize;
-    while let Some(field) = payload.next().await {
+    while let Some(field) = next_item(&mut payload, &ended).await {
         let mut field = field.map_err(map_err)?;
         let name = field.name().unwrap_or("").to_string();
         let filename = field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_string);
@@ -80,7 +143,7 @@ pub async fn read(mut payload: Multipart, limits: Limits) -> AppResult<Form> {
         }
         let cap = if is_file { limits.max_file_bytes } else { limits.max_text_bytes };
         let mut buf = Vec::new();
-        while let Some(chunk) = field.next().await {
+        while let Some(chunk) = next_item(&mut field, &ended).await {
             let chunk = chunk.map_err(map_err)?;
             total += chunk.len();
             if buf.len() + chunk.len() > cap {

@@ -1,11 +1,15 @@
 //! Time handling: `HH:MM` parsing/formatting and "now" in the configured zone. The server clock decides.
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
-/// Parses `HH:MM` or `HH:MM:SS` (24 h).
+/// Parses `HH:MM` or `HH:MM:SS` (24 h). `SS = 60` is refused: chrono reads it as a leap second, a time no
+/// wall clock shows and no database `TIME` holds (MariaDB silently stored `08:00:60` as `00:00:00`).
 pub fn parse_hhmm(s: &str) -> Option<NaiveTime> {
     let s = s.trim();
-    NaiveTime::parse_from_str(s, "%H:%M").or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S")).ok()
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
+        .ok()
+        .filter(|t| t.nanosecond() < 1_000_000_000)
 }
 
 pub fn format_hhmm(t: NaiveTime) -> String {
@@ -39,7 +43,7 @@ mod tests {
     fn hhmm_round_trip_and_rejects() {
         assert_eq!(format_hhmm(parse_hhmm("08:00").unwrap()), "08:00");
         assert_eq!(format_hhmm(parse_hhmm("17:30:59").unwrap()), "17:30");
-        for bad in ["8", "24:00", "12:60", "ab:cd", "", "08:00 pm"] {
+        for bad in ["8", "24:00", "12:60", "ab:cd", "", "08:00 pm", "08:00:60"] {
             assert!(parse_hhmm(bad).is_none(), "{bad}");
         }
     }

@@ -170,3 +170,93 @@ pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "message present: {body}");
     body
 }
+
+/// Every row of the six tables of the locked schema (DESIGN.md §3), ordered by id: compare two snapshots
+/// to prove a request changed nothing (row counts and row contents).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbSnapshot {
+    pub users: Vec<backend::entities::user::Model>,
+    pub shift_settings: Vec<backend::entities::shift_setting::Model>,
+    pub employees: Vec<backend::entities::employee::Model>,
+    pub face_encodings: Vec<backend::entities::face_encoding::Model>,
+    pub attendances: Vec<backend::entities::attendance::Model>,
+    pub leave_requests: Vec<backend::entities::leave_request::Model>,
+}
+
+impl DbSnapshot {
+    /// Row counts per table, for short messages.
+    pub fn counts(&self) -> [(&'static str, usize); 6] {
+        [
+            ("users", self.users.len()),
+            ("shift_settings", self.shift_settings.len()),
+            ("employees", self.employees.len()),
+            ("face_encodings", self.face_encodings.len()),
+            ("attendances", self.attendances.len()),
+            ("leave_requests", self.leave_requests.len()),
+        ]
+    }
+
+    /// What differs from `other`, table by table (empty when equal).
+    pub fn diff(&self, other: &DbSnapshot) -> Vec<String> {
+        fn table<T: PartialEq + std::fmt::Debug>(name: &str, a: &[T], b: &[T], out: &mut Vec<String>) {
+            if a != b {
+                let changed: Vec<String> = b.iter().filter(|r| !a.contains(r)).map(|r| format!("{r:?}")).collect();
+                let gone: Vec<String> = a.iter().filter(|r| !b.contains(r)).map(|r| format!("{r:?}")).collect();
+                out.push(format!("{name}: {} -> {} rows; new/changed {changed:?}; gone/old {gone:?}", a.len(), b.len()));
+            }
+        }
+        let mut out = Vec::new();
+        table("users", &self.users, &other.users, &mut out);
+        table("shift_settings", &self.shift_settings, &other.shift_settings, &mut out);
+        table("employees", &self.employees, &other.employees, &mut out);
+        table("face_encodings", &self.face_encodings, &other.face_encodings, &mut out);
+        table("attendances", &self.attendances, &other.attendances, &mut out);
+        table("leave_requests", &self.leave_requests, &other.leave_requests, &mut out);
+        out
+    }
+}
+
+/// Reads all six tables (fails if one of them no longer exists).
+pub async fn db_snapshot(db: &DatabaseConnection) -> DbSnapshot {
+    use backend::entities::*;
+    use sea_orm::{EntityTrait, QueryOrder};
+    DbSnapshot {
+        users: User::find().order_by_asc(user::Column::Id).all(db).await.expect("users"),
+        shift_settings: ShiftSetting::find()
+            .order_by_asc(shift_setting::Column::Id)
+            .all(db)
+            .await
+            .expect("shift_settings"),
+        employees: Employee::find().order_by_asc(employee::Column::Id).all(db).await.expect("employees"),
+        face_encodings: FaceEncoding::find()
+            .order_by_asc(face_encoding::Column::Id)
+            .all(db)
+            .await
+            .expect("face_encodings"),
+        attendances: Attendance::find().order_by_asc(attendance::Column::Id).all(db).await.expect("attendances"),
+        leave_requests: LeaveRequest::find()
+            .order_by_asc(leave_request::Column::Id)
+            .all(db)
+            .await
+            .expect("leave_requests"),
+    }
+}
+
+/// Every regular file under `dir` (recursively) with its bytes, keyed by the path relative to `dir`.
+pub fn files_under(dir: &std::path::Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            let ft = e.file_type().expect("file type");
+            if ft.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.insert(p.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&p).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
