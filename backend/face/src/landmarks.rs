@@ -1,6 +1,8 @@
 //! FaceMesh and iris geometry: crop regions, the refinement of the eye contours, and the liveness
 //! signals computed from the 468 points (eye aspect ratio, yaw, pitch). Pure functions.
 
+use serde::{Deserialize, Serialize};
+
 use crate::detect::Detection;
 use crate::geometry::{Affine, Point};
 
@@ -146,6 +148,33 @@ pub fn yaw_ratio(lm: &[Landmark]) -> f32 {
     ((a - b) / (a + b)).clamp(-1.0, 1.0)
 }
 
+/// Proportions of a face that a blink leaves alone and a tilted photo changes (no eye points in them):
+/// measured along the eye line `u` (33 -> 263, as in [`yaw_ratio`]) and across it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FaceShape {
+    /// Width `(p454 - p234)·u` over the height forehead (10) to chin (152) across `u`: a photo turned
+    /// about its vertical axis is foreshortened horizontally and reads narrower, one turned about its
+    /// horizontal axis reads wider.
+    pub width_to_height: f32,
+    /// Forehead (10) to nose tip (1) over forehead to chin, across `u`: under perspective, a photo
+    /// nodding forward or back changes it (the nearer half is magnified), in opposite directions.
+    pub nose_height: f32,
+}
+
+/// The [`FaceShape`] of a mesh; invariant to scale, shift and roll. `None` without the mesh's points
+/// or for a degenerate face.
+pub fn face_shape(lm: &[Landmark]) -> Option<FaceShape> {
+    if lm.len() < MESH_POINTS {
+        return None;
+    }
+    let u = unit(lm[33].xy(), lm[263].xy());
+    let along = |a: usize, b: usize| (lm[b].x - lm[a].x) * u.x + (lm[b].y - lm[a].y) * u.y;
+    let across = |a: usize, b: usize| ((lm[b].y - lm[a].y) * u.x - (lm[b].x - lm[a].x) * u.y).abs();
+    let height = across(10, 152);
+    let shape = FaceShape { width_to_height: along(234, 454) / height, nose_height: across(10, 1) / height };
+    (height > 1e-6 && shape.width_to_height.is_finite() && shape.nose_height.is_finite()).then_some(shape)
+}
+
 /// Pitch in degrees from the mesh's depth: the angle of the forehead (10) -> chin (152) line out of
 /// the image plane. Positive = head tilted down (chin away from the camera), negative = up.
 pub fn pitch_degrees(lm: &[Landmark]) -> f32 {
@@ -217,6 +246,33 @@ mod tests {
         m.swap(33, 263);
         m.swap(234, 454);
         assert!((yaw_ratio(&m) + 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn face_shape_ignores_scale_and_roll_and_sees_foreshortening() {
+        let lm = face(50.0);
+        let s = face_shape(&lm).unwrap();
+        assert!((s.width_to_height - 0.8).abs() < 1e-6, "{s:?}"); // 80 wide along the eye line, 100 high
+        assert!((s.nose_height - 0.6).abs() < 1e-6, "{s:?}"); // nose tip 60 below the forehead
+        let t = Affine::similarity(1.7, 0.6, 30.0, -12.0);
+        let moved: Vec<Landmark> = lm
+            .iter()
+            .map(|p| {
+                let q = t.apply(p.xy());
+                Landmark { x: q.x, y: q.y, z: p.z }
+            })
+            .collect();
+        let m = face_shape(&moved).unwrap();
+        assert!((m.width_to_height - s.width_to_height).abs() < 1e-5 && (m.nose_height - s.nose_height).abs() < 1e-5);
+        // A print turned 40 degrees about its vertical axis: every width shrinks by cos(40°).
+        let c = 40f32.to_radians().cos();
+        let turned: Vec<Landmark> = lm.iter().map(|p| Landmark { x: 50.0 + (p.x - 50.0) * c, ..*p }).collect();
+        assert!((face_shape(&turned).unwrap().width_to_height / s.width_to_height - c).abs() < 1e-5);
+        // Nodding with perspective: the lower half (farther) shrinks more than the upper half.
+        let nodded: Vec<Landmark> = lm.iter().map(|p| Landmark { y: p.y / (1.0 + p.y / 400.0), ..*p }).collect();
+        let n = face_shape(&nodded).unwrap();
+        assert!(n.nose_height > s.nose_height * 1.05 && n.width_to_height > s.width_to_height, "{n:?}");
+        assert_eq!(face_shape(&lm[..100]), None);
     }
 
     #[test]

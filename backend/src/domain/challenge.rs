@@ -60,16 +60,27 @@ pub enum ChallengeError {
     Expired,
 }
 
-/// A random sequence of `n` steps with no step twice in a row.
+/// A random sequence of `n` steps with no step twice in a row that always contains a BLINK: a head turn
+/// alone does not prove a live face. A flat print turned 45-65° about its vertical axis reads as a turn
+/// (|yaw| 0.30-0.66), and FaceMesh's 2-D geometry of such a print overlaps that of real turns (measured
+/// in `backend/tests/api/liveness_eval.rs`), while a print cannot blink. With two steps: BLINK and one
+/// turn, in either order and either direction.
 pub fn random_steps(rng: &mut impl Rng, n: usize) -> Vec<Step> {
-    let mut steps: Vec<Step> = Vec::with_capacity(n);
-    while steps.len() < n {
-        let s = ALL_STEPS[rng.gen_range(0..ALL_STEPS.len())];
-        if steps.last() != Some(&s) {
-            steps.push(s);
+    if n == 0 {
+        return Vec::new();
+    }
+    loop {
+        let mut steps: Vec<Step> = Vec::with_capacity(n);
+        while steps.len() < n {
+            let s = ALL_STEPS[rng.gen_range(0..ALL_STEPS.len())];
+            if steps.last() != Some(&s) {
+                steps.push(s);
+            }
+        }
+        if steps.contains(&Step::Blink) {
+            return steps;
         }
     }
-    steps
 }
 
 /// Parses `LIVENESS_FIXED_CHALLENGE` (e.g. `BLINK,TURN_LEFT`): at least one step, none twice in a row.
@@ -143,16 +154,19 @@ mod tests {
     }
 
     #[test]
-    fn random_steps_never_repeat_and_cover_all() {
+    fn random_steps_never_repeat_always_blink_and_cover_all() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut seen = std::collections::HashSet::new();
         for _ in 0..200 {
             let s = random_steps(&mut rng, STEPS_PER_CHALLENGE);
             assert_eq!(s.len(), 2);
             assert_ne!(s[0], s[1]);
+            assert!(s.contains(&Step::Blink), "a turn alone can be faked with a tilted print: {s:?}");
             seen.insert(format!("{s:?}"));
         }
-        assert_eq!(seen.len(), 6, "all 3 x 2 ordered pairs occur");
+        assert_eq!(seen.len(), 4, "BLINK with each turn, in both orders: {seen:?}");
+        assert_eq!(random_steps(&mut rng, 1), vec![Step::Blink]);
+        assert!(random_steps(&mut rng, 3).contains(&Step::Blink));
         let a = new_nonce(&mut rng);
         assert_eq!(a.len(), 32);
         assert_ne!(a, new_nonce(&mut rng));

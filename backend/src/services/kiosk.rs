@@ -247,6 +247,13 @@ pub fn liveness_config(n: usize) -> LivenessConfig {
     LivenessConfig { max_bad_frames: (n / 6).max(1), mirrored: false, ..LivenessConfig::default() }
 }
 
+/// How the kiosk analyses the frames of a burst for the challenge `steps`. Eye openness (two iris-model
+/// runs per frame, about a third of a frame's cost) only matters for a blink; a challenge of two turns
+/// skips it.
+pub fn analyze_options(steps: &[Step]) -> AnalyzeOptions {
+    AnalyzeOptions { eyes: steps.contains(&Step::Blink), ..AnalyzeOptions::default() }
+}
+
 /// How the probe for the 1:N search is built from a burst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeKind {
@@ -389,10 +396,7 @@ pub async fn verify_burst(
 
     // 5. Frames -> signals (decode errors refuse the request; no face in a frame is a liveness matter).
     let n = input.frames.len();
-    // Eye openness (two iris-model runs per frame, about a third of a frame's cost) only matters for a
-    // blink; a challenge of two turns skips it.
-    let opts = AnalyzeOptions { eyes: challenge.steps.contains(&Step::Blink), ..AnalyzeOptions::default() };
-    let results = state.face.analyze_all(input.frames, opts).await;
+    let results = state.face.analyze_all(input.frames, analyze_options(&challenge.steps)).await;
     let mut signals = Vec::with_capacity(n);
     for (i, r) in results.into_iter().enumerate() {
         match r {

@@ -14,6 +14,7 @@ mod import;
 mod kiosk;
 mod kiosk_bench;
 mod leaves;
+mod liveness_eval;
 mod load;
 mod openapi;
 mod privacy;
