@@ -87,11 +87,12 @@ impl Application {
 
 /// The OpenAPI document of everything `configure_api` registers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/api").configure(api::configure))
         .split_for_parts();
+    api::document_extractor_errors(&mut doc);
     doc
 }
 

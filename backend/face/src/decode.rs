@@ -54,6 +54,16 @@ pub fn decode_image(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, Fac
         Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png)) => f,
         _ => return Err(FaceError::NotAnImage),
     };
+    // The decoders are fed untrusted bytes and one of them panics on some malformed files instead of
+    // returning an error (zune-jpeg 0.5.15, found by the `decode_image` fuzz target: see the test
+    // `refuses_jpeg_that_panics_the_decoder`). Such a panic is a corrupt image, never a failed request:
+    // the decoder state it leaves behind is dropped here, nothing shared is touched.
+    std::panic::catch_unwind(|| decode_sniffed(bytes, format, limits))
+        .unwrap_or_else(|_| Err(FaceError::CorruptImage("the decoder failed on malformed data".into())))
+}
+
+/// [`decode_image`] after the format is known.
+fn decode_sniffed(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> Result<RgbImage, FaceError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut lim = image::Limits::default();
     lim.max_image_width = Some(limits.max_side);
@@ -230,6 +240,26 @@ mod tests {
         // Rotating 90 degrees clockwise puts the former left (black) half on top.
         assert!(out.get_pixel(h / 2, 4).0[0] < 60);
         assert!(out.get_pixel(h / 2, w - 5).0[0] > 200);
+    }
+
+    /// A small baseline JPEG whose third component claims 2x3 sampling (the others 1x1) and whose only scan
+    /// holds the first component alone. zune-jpeg 0.5.15 (the image crate's JPEG decoder) panics on it: the
+    /// IDCT of the non-interleaved scan writes past the component's row buffer and unwraps `None`. Found by
+    /// the `decode_image` fuzz target (backend/fuzz); it must come back as a corrupt image, not a panic.
+    #[test]
+    fn refuses_jpeg_that_panics_the_decoder() {
+        let mut bytes = jpeg_bytes(16, 20);
+        let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline SOF0");
+        // FF C0, length (2), precision, height (2), width (2), component count, then id/sampling/table each.
+        assert_eq!(bytes[sof + 9], 3, "three components");
+        bytes[sof + 17] = 0x23;
+        let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).expect("SOS");
+        bytes.truncate(sos);
+        // One scan with component 1 only (DC table 0, AC table 0, full spectral range), one byte of data.
+        bytes.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0xF2, 0xFF, 0xD9]);
+        let err = decode_image(&bytes, &DecodeLimits::default()).unwrap_err();
+        assert!(matches!(err, FaceError::CorruptImage(_)), "{err:?}");
+        assert!(err.is_client_error());
     }
 
     fn crc32(data: &[u8]) -> u32 {

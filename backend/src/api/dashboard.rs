@@ -48,6 +48,7 @@ pub async fn summary(
 #[into_params(parameter_in = Query)]
 pub struct TrendQuery {
     /// Number of days ending today, 1..=366 (default 30).
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<u32>,
 }
 
@@ -76,6 +77,7 @@ pub struct LateQuery {
     /// `YYYY-MM-DD`; default today.
     pub to: Option<String>,
     /// 1..=100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -104,6 +106,7 @@ pub async fn late_ranking(
 #[into_params(parameter_in = Query)]
 pub struct RecentQuery {
     /// 1..=100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
