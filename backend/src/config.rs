@@ -194,7 +194,8 @@ impl Config {
         if face_workers == 0 {
             return Err(err("FACE_WORKERS", "must be at least 1"));
         }
-        let acquire_secs: f64 = parse(src, "DB_ACQUIRE_TIMEOUT_SECS", crate::db::DEFAULT_ACQUIRE_TIMEOUT.as_secs_f64())?;
+        let acquire_secs: f64 =
+            parse(src, "DB_ACQUIRE_TIMEOUT_SECS", crate::db::DEFAULT_ACQUIRE_TIMEOUT.as_secs_f64())?;
         if !(0.1..=120.0).contains(&acquire_secs) {
             return Err(err("DB_ACQUIRE_TIMEOUT_SECS", "must be between 0.1 and 120 seconds"));
         }
@@ -335,7 +336,8 @@ mod tests {
         let cfg =
             Config::from_source(&src(&[("APP_ENV", "test"), ("LIVENESS_FIXED_CHALLENGE", "BLINK,TURN_LEFT")])).unwrap();
         assert_eq!(cfg.liveness_fixed_challenge.as_deref(), Some("BLINK,TURN_LEFT"));
-        let e = Config::from_source(&src(&[("APP_ENV", "test"), ("LIVENESS_FIXED_CHALLENGE", "BLINK,JUMP")])).unwrap_err();
+        let e =
+            Config::from_source(&src(&[("APP_ENV", "test"), ("LIVENESS_FIXED_CHALLENGE", "BLINK,JUMP")])).unwrap_err();
         assert_eq!(e.key, "LIVENESS_FIXED_CHALLENGE");
     }
 

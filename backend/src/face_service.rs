@@ -164,7 +164,12 @@ pub fn policy_from(config: &Config) -> anyhow::Result<MatchPolicy> {
         policy.margin = m;
     }
     if !(policy.grey <= policy.accept) || !(-1.0..=1.0).contains(&policy.accept) || policy.margin < 0.0 {
-        anyhow::bail!("invalid matching policy: FACE_GREY {} <= FACE_ACCEPT {} in -1..1, FACE_MARGIN {} >= 0", policy.grey, policy.accept, policy.margin);
+        anyhow::bail!(
+            "invalid matching policy: FACE_GREY {} <= FACE_ACCEPT {} in -1..1, FACE_MARGIN {} >= 0",
+            policy.grey,
+            policy.accept,
+            policy.margin
+        );
     }
     Ok(policy)
 }

@@ -24,7 +24,8 @@ use crate::error::AppError;
 /// inline `<script type="module">` in it that loads the wasm): its exact hash is allowed, nothing else inline.
 /// `'wasm-unsafe-eval'` lets the page compile its own WebAssembly (it does not allow `eval`).
 pub fn content_security_policy(index_html: Option<&str>) -> String {
-    let hashes: String = index_html.map(inline_script_hashes).unwrap_or_default().iter().map(|h| format!(" '{h}'")).collect();
+    let hashes: String =
+        index_html.map(inline_script_hashes).unwrap_or_default().iter().map(|h| format!(" '{h}'")).collect();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
          img-src 'self' blob: data:; media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; \

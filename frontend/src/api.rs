@@ -117,11 +117,8 @@ fn parse_error(status: u16, text: &str) -> ApiError {
         .ok()
         .and_then(|v| v.get("error").cloned())
         .unwrap_or(serde_json::Value::Null);
-    let code = details
-        .get("code")
-        .and_then(|c| c.as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("HTTP_{status}"));
+    let code =
+        details.get("code").and_then(|c| c.as_str()).map(str::to_owned).unwrap_or_else(|| format!("HTTP_{status}"));
     let message = details
         .get("message")
         .and_then(|c| c.as_str())

@@ -7,13 +7,8 @@ use crate::fmt::Ymd;
 use crate::types::{StatusCounts, TrendDay};
 
 /// (label, CSS colour, value getter) in display order.
-pub const SERIES: [(&str, &str); 5] = [
-    ("Hadir", "#1f8a4c"),
-    ("Terlambat", "#d98e04"),
-    ("Izin", "#2f6fba"),
-    ("Alpa", "#c0392b"),
-    ("Ditolak", "#6b7280"),
-];
+pub const SERIES: [(&str, &str); 5] =
+    [("Hadir", "#1f8a4c"), ("Terlambat", "#d98e04"), ("Izin", "#2f6fba"), ("Alpa", "#c0392b"), ("Ditolak", "#6b7280")];
 
 pub fn values(c: &StatusCounts) -> [u64; 5] {
     [c.hadir, c.terlambat, c.izin, c.alpa, c.ditolak]
@@ -76,10 +71,7 @@ pub fn trend_svg(days: &[TrendDay]) -> String {
         }
         let _ = write!(s, "<g><title>{tip}</title>");
         // invisible full-height hit area so the tooltip works on empty days too
-        let _ = write!(
-            s,
-            r#"<rect x="{x:.1}" y="{top}" width="{bar:.1}" height="{plot_h}" fill="transparent"/>"#
-        );
+        let _ = write!(s, r#"<rect x="{x:.1}" y="{top}" width="{bar:.1}" height="{plot_h}" fill="transparent"/>"#);
         for (k, v) in vals.iter().enumerate() {
             if *v == 0 {
                 continue;
@@ -122,10 +114,7 @@ pub fn donut_svg(c: &StatusCounts) -> String {
         s,
         r#"<svg viewBox="0 0 160 160" class="donut" role="img" aria-label="Komposisi status hari ini, total {total}">"#
     );
-    let _ = write!(
-        s,
-        r##"<circle cx="80" cy="80" r="{r}" fill="none" stroke="#e9edf2" stroke-width="22"/>"##
-    );
+    let _ = write!(s, r##"<circle cx="80" cy="80" r="{r}" fill="none" stroke="#e9edf2" stroke-width="22"/>"##);
     let mut offset = 0.0;
     if total > 0 {
         for (k, v) in vals.iter().enumerate() {

@@ -11,9 +11,7 @@ use web_sys::{Blob, HtmlCanvasElement, HtmlVideoElement, MediaStream, MediaStrea
 /// Waits `ms` milliseconds.
 pub async fn sleep(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = JsFuture::from(p).await;
 }
@@ -25,10 +23,7 @@ pub fn now_ms() -> f64 {
 
 /// Why the camera could not start, in words for the person holding the phone.
 pub fn camera_error_message(e: &JsValue) -> String {
-    let name = js_sys::Reflect::get(e, &JsValue::from_str("name"))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default();
+    let name = js_sys::Reflect::get(e, &JsValue::from_str("name")).ok().and_then(|v| v.as_string()).unwrap_or_default();
     match name.as_str() {
         "NotAllowedError" | "SecurityError" => {
             "Izin kamera ditolak. Izinkan akses kamera untuk situs ini di pengaturan browser, lalu muat ulang halaman."
@@ -110,10 +105,8 @@ pub async fn capture_jpeg(
     let h = ((vh as f64) * (w as f64) / (vw as f64)).round() as u32;
     canvas.set_width(w);
     canvas.set_height(h);
-    let ctx: web_sys::CanvasRenderingContext2d = canvas
-        .get_context("2d")?
-        .ok_or_else(|| JsValue::from_str("no 2d context"))?
-        .unchecked_into();
+    let ctx: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d")?.ok_or_else(|| JsValue::from_str("no 2d context"))?.unchecked_into();
     ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w as f64, h as f64)?;
     canvas_to_jpeg(canvas, quality).await
 }

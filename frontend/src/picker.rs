@@ -26,7 +26,8 @@ pub fn EmployeePicker(
     value: RwSignal<Option<Employee>>,
     #[prop(into)] label: String,
     /// Placeholder while nobody is chosen, e.g. "Semua karyawan".
-    #[prop(into)] placeholder: String,
+    #[prop(into)]
+    placeholder: String,
     /// Only active employees.
     #[prop(optional)]
     active_only: bool,

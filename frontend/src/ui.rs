@@ -92,10 +92,7 @@ pub fn Modal(
     // Move focus into the dialog so keyboard and screen-reader users land in it.
     Effect::new(move |_| {
         if let Some(d) = dialog.get() {
-            let first = d
-                .query_selector("input:not([type=hidden]),select,textarea,button.primary")
-                .ok()
-                .flatten();
+            let first = d.query_selector("input:not([type=hidden]),select,textarea,button.primary").ok().flatten();
             if let Some(el) = first {
                 use wasm_bindgen::JsCast;
                 let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();

@@ -15,7 +15,8 @@ use face_engine::{AlignMode, AnalyzeOptions, DecodeLimits, FaceEngine, MatchPoli
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let models = std::env::var_os("FACE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("../../face-models"));
+    let models =
+        std::env::var_os("FACE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("../../face-models"));
     let data = root.join("../../../shared/data/faces");
     let engine = FaceEngine::load(&models).unwrap_or_else(|e| panic!("{e}"));
     match args.get(1).map(String::as_str) {
@@ -27,7 +28,13 @@ fn main() {
                 _ => AlignMode::Dlib68,
             };
             let has = |f: &str| args.iter().any(|a| a == f);
-            let opts = AnalyzeOptions { align, eyes: !has("noeyes"), refine_mesh: has("refine"), flip_average: has("flip"), ..AnalyzeOptions::default() };
+            let opts = AnalyzeOptions {
+                align,
+                eyes: !has("noeyes"),
+                refine_mesh: has("refine"),
+                flip_average: has("flip"),
+                ..AnalyzeOptions::default()
+            };
             dev(&engine, &data.join("dev"), opts);
         }
     }
@@ -39,14 +46,28 @@ fn liveness(engine: &FaceEngine, dir: &Path) {
         println!("# {csv}: path eyes yaw_label | faces EAR_right EAR_left EAR_mean yaw pitch roll");
         for r in rows {
             let bytes = std::fs::read(dir.join(&r["path"])).unwrap();
-            let a = engine.analyze_bytes(&bytes, &DecodeLimits::default(), &AnalyzeOptions { embedding: false, ..Default::default() }).unwrap();
+            let a = engine
+                .analyze_bytes(
+                    &bytes,
+                    &DecodeLimits::default(),
+                    &AnalyzeOptions { embedding: false, ..Default::default() },
+                )
+                .unwrap();
             match a.face {
                 Some(f) => {
                     let e = f.eyes.unwrap();
                     println!(
                         "{:60} {:6} {:8} | {} {:.3} {:.3} {:.3} {:+.3} {:+.1} {:+.1}",
-                        r["path"], r.get("eyes").map(String::as_str).unwrap_or("-"), r.get("yaw").map(String::as_str).unwrap_or("-"),
-                        a.faces_found, e.right, e.left, e.mean, f.yaw, f.pitch, f.roll
+                        r["path"],
+                        r.get("eyes").map(String::as_str).unwrap_or("-"),
+                        r.get("yaw").map(String::as_str).unwrap_or("-"),
+                        a.faces_found,
+                        e.right,
+                        e.left,
+                        e.mean,
+                        f.yaw,
+                        f.pitch,
+                        f.roll
                     );
                 }
                 None => println!("{:60} no face", r["path"]),
@@ -69,7 +90,8 @@ fn sweep(images: &[ImageResult], label: &str) -> Vec<(f32, f32, f64, f64)> {
             }
             v
         };
-        let held: Vec<&ImageResult> = images.iter().filter(|r| eval::is_held_out(order.iter().position(|x| *x == r.identity).unwrap())).collect();
+        let held: Vec<&ImageResult> =
+            images.iter().filter(|r| eval::is_held_out(order.iter().position(|x| *x == r.identity).unwrap())).collect();
         unknown = held.iter().filter(|r| r.identity != ex).map(|r| r.embedding.clone()).collect();
     }
     let mut rows = Vec::new();
@@ -94,7 +116,13 @@ fn sweep(images: &[ImageResult], label: &str) -> Vec<(f32, f32, f64, f64)> {
     // Fixed candidate operating points.
     for (t, margin) in [(0.94f32, 0.0f32), (0.945, 0.0), (0.945, 0.005), (0.95, 0.0), (0.95, 0.005)] {
         let os = eval::open_set(&gallery, &known, &unknown, &MatchPolicy { accept: t, margin, grey: t });
-        println!("{label}: fixed accept {t:.3} margin {margin:.3}: false accepts {}/{} rank1_accepted {:.4} wrong {}", os.false_accepts, os.unknown_probes, os.accepted_correct as f64 / os.known_probes.max(1) as f64, os.accepted_wrong);
+        println!(
+            "{label}: fixed accept {t:.3} margin {margin:.3}: false accepts {}/{} rank1_accepted {:.4} wrong {}",
+            os.false_accepts,
+            os.unknown_probes,
+            os.accepted_correct as f64 / os.known_probes.max(1) as f64,
+            os.accepted_wrong
+        );
     }
     rows
 }
@@ -108,7 +136,10 @@ fn dev(engine: &FaceEngine, dir: &Path, opts: AnalyzeOptions) {
     // Errors at the best threshold, by source prefix of identity.
     let rows = eval::read_csv(&dir.join("pairs.csv")).unwrap();
     for (r, (s, same)) in rows.iter().zip(&scores) {
-        let wrong = match s { Some(s) => (*s >= bt) != *same, None => true };
+        let wrong = match s {
+            Some(s) => (*s >= bt) != *same,
+            None => true,
+        };
         if wrong {
             println!("error pair same={same} sim={s:?}: {} {}", r["path_a"], r["path_b"]);
         }
@@ -168,7 +199,10 @@ fn dev(engine: &FaceEngine, dir: &Path, opts: AnalyzeOptions) {
             let os = eval::open_set(&gallery, &known2, &unknown2, &MatchPolicy { accept: t, margin: m, grey: t });
             println!(
                 "2-image probes: accept {t} margin {m}: rank1_accepted {:.4} ({} probes), false accepts {}/{}",
-                os.accepted_correct as f64 / os.known_probes.max(1) as f64, os.known_probes, os.false_accepts, os.unknown_probes
+                os.accepted_correct as f64 / os.known_probes.max(1) as f64,
+                os.known_probes,
+                os.false_accepts,
+                os.unknown_probes
             );
         }
     }
@@ -193,7 +227,10 @@ fn dev(engine: &FaceEngine, dir: &Path, opts: AnalyzeOptions) {
             if let Some(s) = r.embedding.as_ref().and_then(|e| g.search(e)) {
                 if s.best.similarity >= 0.935 {
                     let second = s.second.map(|c| c.similarity).unwrap_or(0.0);
-                    println!("unknown {} -> {} sim {:.4} (second {:.4})", r.path, names[s.best.id as usize], s.best.similarity, second);
+                    println!(
+                        "unknown {} -> {} sim {:.4} (second {:.4})",
+                        r.path, names[s.best.id as usize], s.best.similarity, second
+                    );
                 }
             }
         }
@@ -209,8 +246,11 @@ fn dev(engine: &FaceEngine, dir: &Path, opts: AnalyzeOptions) {
         v
     };
     for half in 0..2 {
-        let sub: Vec<ImageResult> =
-            images.iter().filter(|r| order.iter().position(|x| x == &r.identity).unwrap() % 2 == half).cloned().collect();
+        let sub: Vec<ImageResult> = images
+            .iter()
+            .filter(|r| order.iter().position(|x| x == &r.identity).unwrap() % 2 == half)
+            .cloned()
+            .collect();
         let _ = sweep(&sub, &format!("half {half}"));
     }
     // The missed faces.

@@ -7,18 +7,41 @@ use face_engine::{AnalyzeOptions, DecodeLimits, FaceEngine};
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let models = std::env::var_os("FACE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("../../face-models"));
+    let models =
+        std::env::var_os("FACE_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("../../face-models"));
     let engine = FaceEngine::load(&models).unwrap_or_else(|e| panic!("{e}"));
     let paths: Vec<String> = std::env::args().skip(1).collect();
     let mut embs = Vec::new();
     for p in &paths {
         let bytes = std::fs::read(p).unwrap();
-        match engine.analyze_bytes(&bytes, &DecodeLimits::default(), &AnalyzeOptions { min_detection_score: 0.3, min_mesh_presence: std::env::var("MESH_MIN").ok().and_then(|v| v.parse().ok()).unwrap_or(0.5), ..Default::default() }) {
+        match engine.analyze_bytes(
+            &bytes,
+            &DecodeLimits::default(),
+            &AnalyzeOptions {
+                min_detection_score: 0.3,
+                min_mesh_presence: std::env::var("MESH_MIN").ok().and_then(|v| v.parse().ok()).unwrap_or(0.5),
+                ..Default::default()
+            },
+        ) {
             Err(e) => println!("{p}: error {e:?}"),
             Ok(a) => {
-                println!("{p}: {}x{} faces {} padded {} {:?}", a.width, a.height, a.faces_found, a.found_on_padded_retry, a.timings);
+                println!(
+                    "{p}: {}x{} faces {} padded {} {:?}",
+                    a.width, a.height, a.faces_found, a.found_on_padded_retry, a.timings
+                );
                 for d in &a.detections {
-                    println!("  det {:.3} box ({:.0},{:.0})-({:.0},{:.0}) kp0 ({:.0},{:.0}) kp1 ({:.0},{:.0})", d.score, d.bbox.x0, d.bbox.y0, d.bbox.x1, d.bbox.y1, d.keypoints[0].x, d.keypoints[0].y, d.keypoints[1].x, d.keypoints[1].y);
+                    println!(
+                        "  det {:.3} box ({:.0},{:.0})-({:.0},{:.0}) kp0 ({:.0},{:.0}) kp1 ({:.0},{:.0})",
+                        d.score,
+                        d.bbox.x0,
+                        d.bbox.y0,
+                        d.bbox.x1,
+                        d.bbox.y1,
+                        d.keypoints[0].x,
+                        d.keypoints[0].y,
+                        d.keypoints[1].x,
+                        d.keypoints[1].y
+                    );
                 }
                 if let Some(f) = a.face {
                     let lm = &f.landmarks;

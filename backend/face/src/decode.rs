@@ -153,7 +153,10 @@ mod tests {
         let text = b"%PDF-1.4 this is not an image at all, just some text bytes";
         assert_eq!(decode_image(text, &DecodeLimits::default()), Err(FaceError::NotAnImage));
         // A GIF header: an image, but not one we accept.
-        assert_eq!(decode_image(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", &DecodeLimits::default()), Err(FaceError::NotAnImage));
+        assert_eq!(
+            decode_image(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", &DecodeLimits::default()),
+            Err(FaceError::NotAnImage)
+        );
     }
 
     #[test]
@@ -205,7 +208,10 @@ mod tests {
 
     #[test]
     fn refuses_tiny_images() {
-        assert!(matches!(decode_image(&png_bytes(8, 8), &DecodeLimits::default()), Err(FaceError::ImageTooSmall { .. })));
+        assert!(matches!(
+            decode_image(&png_bytes(8, 8), &DecodeLimits::default()),
+            Err(FaceError::ImageTooSmall { .. })
+        ));
     }
 
     /// A JPEG with an EXIF orientation of 6 (rotate 90 degrees clockwise) comes out rotated.

@@ -140,7 +140,11 @@ pub fn weighted_merge(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detec
         // The top itself is in `group` (its IoU with itself is 1; decoded boxes have a positive area).
         dets = rest;
         let total: f32 = group.iter().map(|d| d.score).sum();
-        let mut merged = Detection { score: top.score, bbox: BBox { x0: 0.0, y0: 0.0, x1: 0.0, y1: 0.0 }, keypoints: [Point::default(); 6] };
+        let mut merged = Detection {
+            score: top.score,
+            bbox: BBox { x0: 0.0, y0: 0.0, x1: 0.0, y1: 0.0 },
+            keypoints: [Point::default(); 6],
+        };
         for d in &group {
             let w = d.score / total;
             merged.bbox.x0 += w * d.bbox.x0;

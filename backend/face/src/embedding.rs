@@ -123,7 +123,10 @@ impl Encoding {
     /// Same checks as [`Encoding::parse`] on an already deserialised value.
     pub fn to_embedding(&self, expected_model: &str) -> Result<Embedding, EncodingError> {
         if self.model != expected_model {
-            return Err(EncodingError::ForeignModel { found: self.model.clone(), expected: expected_model.to_string() });
+            return Err(EncodingError::ForeignModel {
+                found: self.model.clone(),
+                expected: expected_model.to_string(),
+            });
         }
         if self.vector.len() != EMBEDDING_DIM {
             return Err(EncodingError::WrongLength(self.vector.len()));

@@ -27,7 +27,6 @@ pub const EMBEDDER_FILE: &str = "dlib_face_recognition_resnet_v1.onnx";
 pub const CHECKSUM_FILE: &str = "SHA256SUMS";
 pub const MODEL_FILES: [&str; 4] = [DETECTOR_FILE, MESH_FILE, IRIS_FILE, EMBEDDER_FILE];
 
-
 type Plan = Arc<TypedRunnableModel>;
 
 /// How many of the largest detections FaceMesh confirms per frame.
@@ -223,12 +222,18 @@ pub fn verify_models(dir: &Path) -> Result<(), ModelError> {
         if !path.is_file() {
             return Err(ModelError::MissingModel(path.display().to_string()));
         }
-        let expected = sums
-            .get(name)
-            .ok_or_else(|| ModelError::NotInChecksums { file: sums_path.display().to_string(), model: name.to_string() })?;
-        let actual = sha256_file(&path).map_err(|e| ModelError::Load { file: path.display().to_string(), reason: e.to_string() })?;
+        let expected = sums.get(name).ok_or_else(|| ModelError::NotInChecksums {
+            file: sums_path.display().to_string(),
+            model: name.to_string(),
+        })?;
+        let actual = sha256_file(&path)
+            .map_err(|e| ModelError::Load { file: path.display().to_string(), reason: e.to_string() })?;
         if &actual != expected {
-            return Err(ModelError::ChecksumMismatch { file: path.display().to_string(), expected: expected.clone(), actual });
+            return Err(ModelError::ChecksumMismatch {
+                file: path.display().to_string(),
+                expected: expected.clone(),
+                actual,
+            });
         }
     }
     Ok(())
@@ -245,8 +250,7 @@ fn load_plan(path: &Path, hw: usize) -> Result<(Plan, bool), ModelError> {
     // NHWC unless the declared input shape has 3 channels in position 1.
     let nchw = {
         let fact = model.input_fact(0).map_err(err)?;
-        let dims: Vec<Option<i64>> =
-            fact.shape.dims().map(|d| d.concretize().and_then(|t| t.to_i64().ok())).collect();
+        let dims: Vec<Option<i64>> = fact.shape.dims().map(|d| d.concretize().and_then(|t| t.to_i64().ok())).collect();
         dims.len() == 4 && dims[1] == Some(3) && dims[3] != Some(3)
     };
     let shape: [usize; 4] = if nchw { [1, 3, hw, hw] } else { [1, hw, hw, 3] };
@@ -311,13 +315,18 @@ impl FaceEngine {
         let out = run(&self.detector, &[1, n, n, 3], vec![0.0; n * n * 3]).map_err(|e| shape_err(DETECTOR_FILE, e))?;
         output_with_len(&out, detect::NUM_ANCHORS * detect::REG_STRIDE).map_err(|e| shape_err(DETECTOR_FILE, e))?;
         output_with_len(&out, detect::NUM_ANCHORS).map_err(|e| shape_err(DETECTOR_FILE, e))?;
-        let out = run(&self.mesh, &[1, MESH_SIZE, MESH_SIZE, 3], vec![0.0; MESH_SIZE * MESH_SIZE * 3]).map_err(|e| shape_err(MESH_FILE, e))?;
+        let out = run(&self.mesh, &[1, MESH_SIZE, MESH_SIZE, 3], vec![0.0; MESH_SIZE * MESH_SIZE * 3])
+            .map_err(|e| shape_err(MESH_FILE, e))?;
         output_with_len(&out, MESH_POINTS * 3).map_err(|e| shape_err(MESH_FILE, e))?;
-        let out = run(&self.iris, &[1, IRIS_SIZE, IRIS_SIZE, 3], vec![0.0; IRIS_SIZE * IRIS_SIZE * 3]).map_err(|e| shape_err(IRIS_FILE, e))?;
+        let out = run(&self.iris, &[1, IRIS_SIZE, IRIS_SIZE, 3], vec![0.0; IRIS_SIZE * IRIS_SIZE * 3])
+            .map_err(|e| shape_err(IRIS_FILE, e))?;
         output_with_len(&out, 71 * 3).map_err(|e| shape_err(IRIS_FILE, e))?;
         let emb = self.embed_chip(&vec![128.0; CHIP_SIZE * CHIP_SIZE * 3]).map_err(|e| shape_err(EMBEDDER_FILE, e))?;
         if emb.len() != crate::embedding::EMBEDDING_DIM {
-            return Err(ModelError::Shape { file: EMBEDDER_FILE.into(), reason: format!("{} values, expected 128", emb.len()) });
+            return Err(ModelError::Shape {
+                file: EMBEDDER_FILE.into(),
+                reason: format!("{} values, expected 128", emb.len()),
+            });
         }
         Ok(())
     }
@@ -329,7 +338,12 @@ impl FaceEngine {
 
     /// Decodes `bytes` (see [`decode_image`]) and analyses the frame; the decode time is included in
     /// the timings.
-    pub fn analyze_bytes(&self, bytes: &[u8], limits: &DecodeLimits, opts: &AnalyzeOptions) -> Result<FrameAnalysis, FaceError> {
+    pub fn analyze_bytes(
+        &self,
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        opts: &AnalyzeOptions,
+    ) -> Result<FrameAnalysis, FaceError> {
         let t0 = Instant::now();
         let img = decode_image(bytes, limits)?;
         let decode_ms = ms(t0);
@@ -365,7 +379,15 @@ impl FaceEngine {
             Some((i, lm, presence)) => Some(self.observe(img, &dets[i], lm, presence, opts, &mut timings)?),
         };
         timings.total_ms = ms(t_start);
-        Ok(FrameAnalysis { width: w, height: h, faces_found: dets.len(), detections: dets, found_on_padded_retry: padded, face, timings })
+        Ok(FrameAnalysis {
+            width: w,
+            height: h,
+            faces_found: dets.len(),
+            detections: dets,
+            found_on_padded_retry: padded,
+            face,
+            timings,
+        })
     }
 
     /// Detections confirmed by FaceMesh (best score first) and the largest one with its landmarks.
@@ -413,7 +435,9 @@ impl FaceEngine {
         let chosen_det = chosen.as_ref().map(|(k, _, _)| confirmed[*k]);
         confirmed.sort();
         let dets: Vec<Detection> = confirmed.iter().map(|&i| dets[i].clone()).collect();
-        let chosen = chosen.map(|(_, lm, p)| (confirmed.iter().position(|&i| Some(i) == chosen_det).expect("chosen is confirmed"), lm, p));
+        let chosen = chosen.map(|(_, lm, p)| {
+            (confirmed.iter().position(|&i| Some(i) == chosen_det).expect("chosen is confirmed"), lm, p)
+        });
         Ok((dets, chosen))
     }
 
@@ -439,10 +463,7 @@ impl FaceEngine {
         let raw = detect::decode(reg, logits, &self.anchors, min_score);
         let merged = detect::weighted_merge(raw, 0.3);
         let nf = n as f32;
-        Ok(merged
-            .into_iter()
-            .map(|d| d.map(|p| in_to_img.apply(Point::new(p.x * nf, p.y * nf))))
-            .collect())
+        Ok(merged.into_iter().map(|d| d.map(|p| in_to_img.apply(Point::new(p.x * nf, p.y * nf)))).collect())
     }
 
     /// FaceMesh on the crop `crop_to_img`; returns the 468 points in image coordinates and the
@@ -542,7 +563,10 @@ impl FaceEngine {
                     *a = *a / na + *b / nb;
                 }
             }
-            Some(Embedding::from_raw(&raw).ok_or_else(|| FaceError::Inference("embedding is zero or not finite".into()))?)
+            Some(
+                Embedding::from_raw(&raw)
+                    .ok_or_else(|| FaceError::Inference("embedding is zero or not finite".into()))?,
+            )
         } else {
             None
         };
@@ -550,7 +574,8 @@ impl FaceEngine {
 
         let eye_c = |idx: &[usize]| {
             let n = idx.len() as f32;
-            let (x, y) = idx.iter().fold((0.0, 0.0), |(x, y), &i| (x + aligned_landmarks[i].x, y + aligned_landmarks[i].y));
+            let (x, y) =
+                idx.iter().fold((0.0, 0.0), |(x, y), &i| (x + aligned_landmarks[i].x, y + aligned_landmarks[i].y));
             Point::new(x / n, y / n)
         };
         let eye_distance_px = eye_c(&[33, 133]).dist(eye_c(&[362, 263]));
@@ -653,7 +678,8 @@ mod tests {
     fn laplacian_variance_is_zero_on_flat_and_high_on_texture() {
         let flat = vec![100f32; 150 * 150 * 3];
         assert_eq!(laplacian_variance(&flat, 150), 0.0);
-        let checker: Vec<f32> = (0..150 * 150 * 3).map(|i| if ((i / 3) % 150 + (i / 3) / 150) % 2 == 0 { 200.0 } else { 50.0 }).collect();
+        let checker: Vec<f32> =
+            (0..150 * 150 * 3).map(|i| if ((i / 3) % 150 + (i / 3) / 150) % 2 == 0 { 200.0 } else { 50.0 }).collect();
         assert!(laplacian_variance(&checker, 150) > 1000.0);
     }
 }

@@ -240,7 +240,8 @@ fn sample_bilinear(src: &[f32], sw: usize, sh: usize, out_to_src: &Affine, out: 
             let fx = (sx - x0 as f64) as f32;
             let fy = (sy - y0 as f64) as f32;
             let o = (oy * ow + ox) * 3;
-            let weights = [(0, 0, (1.0 - fx) * (1.0 - fy)), (1, 0, fx * (1.0 - fy)), (0, 1, (1.0 - fx) * fy), (1, 1, fx * fy)];
+            let weights =
+                [(0, 0, (1.0 - fx) * (1.0 - fy)), (1, 0, fx * (1.0 - fy)), (0, 1, (1.0 - fx) * fy), (1, 1, fx * fy)];
             for (dx, dy, wgt) in weights {
                 let (x, y) = (x0 + dx, y0 + dy);
                 if x < 0 || y < 0 || x >= swi || y >= shi || wgt == 0.0 {
@@ -280,7 +281,8 @@ mod tests {
     #[test]
     fn fit_is_least_squares_with_noise_and_never_reflects() {
         let truth = Affine::similarity(0.5, -1.0, 3.0, 4.0);
-        let src: Vec<(f64, f64)> = (0..20).map(|i| ((i as f64 * 1.3).sin() * 10.0, (i as f64 * 0.7).cos() * 10.0)).collect();
+        let src: Vec<(f64, f64)> =
+            (0..20).map(|i| ((i as f64 * 1.3).sin() * 10.0, (i as f64 * 0.7).cos() * 10.0)).collect();
         let dst: Vec<(f64, f64)> = src
             .iter()
             .enumerate()
@@ -340,7 +342,8 @@ mod tests {
     #[test]
     fn downscaling_averages_instead_of_aliasing() {
         // A 1-pixel checkerboard shrunk 8x must come out as flat mid-grey, not as black or white.
-        let img = RgbImage::from_fn(256, 256, |x, y| if (x + y) % 2 == 0 { Rgb([255, 255, 255]) } else { Rgb([0, 0, 0]) });
+        let img =
+            RgbImage::from_fn(256, 256, |x, y| if (x + y) % 2 == 0 { Rgb([255, 255, 255]) } else { Rgb([0, 0, 0]) });
         let out = warp_rgb(&img, &Affine::scaling(8.0, 8.0), 32, 32);
         for y in 2..30 {
             for x in 2..30 {

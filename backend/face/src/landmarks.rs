@@ -15,9 +15,11 @@ pub const MESH_POINTS: usize = 468;
 
 /// The 16 FaceMesh points of the subject's right eye contour, in the order of the iris model's first
 /// 16 contour outputs (lower lid from the outer corner 33 to the inner corner 133, then the upper lid).
-pub const RIGHT_EYE_CONTOUR: [usize; 16] = [33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173];
+pub const RIGHT_EYE_CONTOUR: [usize; 16] =
+    [33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173];
 /// Same for the subject's left eye (outer corner 263 to inner corner 362).
-pub const LEFT_EYE_CONTOUR: [usize; 16] = [263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398];
+pub const LEFT_EYE_CONTOUR: [usize; 16] =
+    [263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398];
 
 /// Eye aspect ratio points `[p1..p6]`: corners p1/p4, upper lid p2/p3, lower lid p6/p5.
 pub const RIGHT_EYE_EAR: [usize; 6] = [33, 160, 158, 133, 153, 144];
@@ -210,7 +212,8 @@ mod tests {
         ];
         assert!((eye_aspect_ratio(p) - 0.6).abs() < 1e-6);
         // Closed lids: 0.
-        let closed = [p[0], Point::new(3.0, 0.0), Point::new(7.0, 0.0), p[3], Point::new(7.0, 0.0), Point::new(3.0, 0.0)];
+        let closed =
+            [p[0], Point::new(3.0, 0.0), Point::new(7.0, 0.0), p[3], Point::new(7.0, 0.0), Point::new(3.0, 0.0)];
         assert_eq!(eye_aspect_ratio(closed), 0.0);
         // Invariant to rotation and scale.
         let t = Affine::similarity(2.5, 0.7, 4.0, -1.0);
@@ -291,7 +294,14 @@ mod tests {
         let det = Detection {
             score: 0.9,
             bbox: BBox { x0: 100.0, y0: 200.0, x1: 200.0, y1: 280.0 },
-            keypoints: [Point::new(120.0, 220.0), Point::new(180.0, 280.0), Point::default(), Point::default(), Point::default(), Point::default()],
+            keypoints: [
+                Point::new(120.0, 220.0),
+                Point::new(180.0, 280.0),
+                Point::default(),
+                Point::default(),
+                Point::default(),
+                Point::default(),
+            ],
         };
         let m = mesh_crop(&det);
         let c = m.apply(Point::new(96.0, 96.0));

@@ -129,14 +129,28 @@ impl Default for LivenessConfig {
 #[serde(tag = "code", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LivenessFailure {
     NoSteps,
-    TooFewFrames { frames: usize, min: usize },
-    NoFace { frames: usize },
-    MultipleFaces { frames: usize },
-    IdentityChanged { frame: usize, similarity: f32 },
+    TooFewFrames {
+        frames: usize,
+        min: usize,
+    },
+    NoFace {
+        frames: usize,
+    },
+    MultipleFaces {
+        frames: usize,
+    },
+    IdentityChanged {
+        frame: usize,
+        similarity: f32,
+    },
     /// The step was not seen at all.
-    StepMissing { step: Step },
+    StepMissing {
+        step: Step,
+    },
     /// The step was seen, but not after the previous one.
-    WrongOrder { step: Step },
+    WrongOrder {
+        step: Step,
+    },
 }
 
 impl LivenessFailure {
@@ -201,7 +215,13 @@ fn same_pose(a: &FrameSignals, b: &FrameSignals, cfg: &LivenessConfig) -> bool {
 }
 
 /// Finds where `step` is completed at or after frame `from`; returns the index after the event.
-fn find_step(step: Step, frames: &[FrameSignals], from: usize, cfg: &LivenessConfig, open_level: Option<f32>) -> Option<usize> {
+fn find_step(
+    step: Step,
+    frames: &[FrameSignals],
+    from: usize,
+    cfg: &LivenessConfig,
+    open_level: Option<f32>,
+) -> Option<usize> {
     match step {
         Step::Blink => {
             let level = open_level?;
@@ -257,13 +277,18 @@ pub fn verify(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> 
     let no_face = frames.iter().filter(|f| f.faces_found == 0).count();
     let multi = frames.iter().filter(|f| f.faces_found > 1).count();
     if no_face + multi > cfg.max_bad_frames {
-        return fail(if multi > 0 { LivenessFailure::MultipleFaces { frames: multi } } else { LivenessFailure::NoFace { frames: no_face } });
+        return fail(if multi > 0 {
+            LivenessFailure::MultipleFaces { frames: multi }
+        } else {
+            LivenessFailure::NoFace { frames: no_face }
+        });
     }
     // Only frames with exactly one face take part from here on.
     let good: Vec<FrameSignals> = frames.iter().filter(|f| f.faces_found == 1).cloned().collect();
     let index_of: Vec<usize> = frames.iter().enumerate().filter(|(_, f)| f.faces_found == 1).map(|(i, _)| i).collect();
 
-    let embs: Vec<(usize, &Embedding)> = good.iter().enumerate().filter_map(|(i, f)| f.embedding.as_ref().map(|e| (i, e))).collect();
+    let embs: Vec<(usize, &Embedding)> =
+        good.iter().enumerate().filter_map(|(i, f)| f.embedding.as_ref().map(|e| (i, e))).collect();
     let reference = medoid(&embs);
     if let Some(r) = reference {
         let re = good[r].embedding.as_ref().expect("medoid has an embedding");
@@ -300,7 +325,11 @@ pub fn verify(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> 
             }
             None => {
                 let anywhere = find_step(step, &good, 0, cfg, open_level).is_some();
-                return fail(if anywhere { LivenessFailure::WrongOrder { step } } else { LivenessFailure::StepMissing { step } });
+                return fail(if anywhere {
+                    LivenessFailure::WrongOrder { step }
+                } else {
+                    LivenessFailure::StepMissing { step }
+                });
             }
         }
     }
@@ -313,7 +342,13 @@ mod tests {
     use crate::embedding::tests::pseudo_random;
 
     fn frame(yaw: f32, eyes: f32, seed: u64) -> FrameSignals {
-        FrameSignals { faces_found: 1, yaw: Some(yaw), eye_openness: Some(eyes), face_shape: Some(SHAPE), embedding: Some(pseudo_random(seed)) }
+        FrameSignals {
+            faces_found: 1,
+            yaw: Some(yaw),
+            eye_openness: Some(eyes),
+            face_shape: Some(SHAPE),
+            embedding: Some(pseudo_random(seed)),
+        }
     }
 
     /// Frames of one person: embeddings are small perturbations of one vector.
@@ -325,7 +360,13 @@ mod tests {
             .map(|(i, &(y, e))| {
                 let noise = pseudo_random(100 + i as u64);
                 let v: Vec<f32> = base.as_slice().iter().zip(noise.as_slice()).map(|(a, b)| a + 0.2 * b).collect();
-                FrameSignals { faces_found: 1, yaw: Some(y), eye_openness: Some(e), face_shape: Some(SHAPE), embedding: Embedding::from_raw(&v) }
+                FrameSignals {
+                    faces_found: 1,
+                    yaw: Some(y),
+                    eye_openness: Some(e),
+                    face_shape: Some(SHAPE),
+                    embedding: Embedding::from_raw(&v),
+                }
             })
             .collect()
     }
@@ -394,7 +435,15 @@ mod tests {
         // and the face 20% narrower, with little yaw. Against those frames the untilted photo looks shut.
         let (frontal, tilted) = (0.25, 0.25 * 1.45);
         let cfg = LivenessConfig::default();
-        let series = [(0.0, tilted), (0.05, tilted), (0.0, frontal), (0.05, tilted), (0.0, tilted), (0.0, frontal), (0.05, tilted)];
+        let series = [
+            (0.0, tilted),
+            (0.05, tilted),
+            (0.0, frontal),
+            (0.05, tilted),
+            (0.0, tilted),
+            (0.0, frontal),
+            (0.05, tilted),
+        ];
         let print = |width: f32, nose: f32| {
             let mut f = person(&series);
             for s in f.iter_mut().filter(|s| s.eye_openness == Some(tilted)) {
@@ -434,12 +483,21 @@ mod tests {
         let mut f = person(&[(0.0, OPEN), (0.0, SHUT), (0.0, OPEN), (0.5, OPEN), (0.0, OPEN)]);
         f[2].faces_found = 2;
         f[3].faces_found = 2;
-        assert_eq!(verify(&f, &[Step::Blink], &LivenessConfig::default()).failure, Some(LivenessFailure::MultipleFaces { frames: 2 }));
+        assert_eq!(
+            verify(&f, &[Step::Blink], &LivenessConfig::default()).failure,
+            Some(LivenessFailure::MultipleFaces { frames: 2 })
+        );
         let mut f = person(&[(0.0, OPEN), (0.0, SHUT), (0.0, OPEN), (0.0, OPEN), (0.0, OPEN)]);
         f[4] = frame(0.0, OPEN, 999); // somebody else
-        assert!(matches!(verify(&f, &[Step::Blink], &LivenessConfig::default()).failure, Some(LivenessFailure::IdentityChanged { frame: 4, .. })));
+        assert!(matches!(
+            verify(&f, &[Step::Blink], &LivenessConfig::default()).failure,
+            Some(LivenessFailure::IdentityChanged { frame: 4, .. })
+        ));
         let f = person(&[(0.0, OPEN), (0.0, SHUT)]);
-        assert!(matches!(verify(&f, &[Step::Blink], &LivenessConfig::default()).failure, Some(LivenessFailure::TooFewFrames { .. })));
+        assert!(matches!(
+            verify(&f, &[Step::Blink], &LivenessConfig::default()).failure,
+            Some(LivenessFailure::TooFewFrames { .. })
+        ));
         assert_eq!(verify(&f, &[], &LivenessConfig::default()).failure, Some(LivenessFailure::NoSteps));
     }
 

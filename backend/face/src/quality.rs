@@ -93,7 +93,10 @@ pub fn assess_quality(obs: &FaceObservation, limits: &QualityLimits) -> QualityV
     if obs.sharpness < limits.min_sharpness {
         issues.push(QualityIssue::Blurry { sharpness: obs.sharpness, min: limits.min_sharpness });
     }
-    if obs.yaw.abs() > limits.max_abs_yaw || obs.pitch.abs() > limits.max_abs_pitch || obs.roll.abs() > limits.max_abs_roll {
+    if obs.yaw.abs() > limits.max_abs_yaw
+        || obs.pitch.abs() > limits.max_abs_pitch
+        || obs.roll.abs() > limits.max_abs_roll
+    {
         issues.push(QualityIssue::NotFrontal { yaw: obs.yaw, pitch: obs.pitch, roll: obs.roll });
     }
     if let Some(eyes) = obs.eyes {

@@ -63,7 +63,9 @@ fn finds_exactly_one_face_in_portraits() {
         assert_eq!(emb.as_slice().len(), 128);
         let b = face.bbox;
         assert!(b.x1 > b.x0 && b.y1 > b.y0);
-        assert!(b.center().x > 0.0 && b.center().x < a.width as f32 && b.center().y > 0.0 && b.center().y < a.height as f32);
+        assert!(
+            b.center().x > 0.0 && b.center().x < a.width as f32 && b.center().y > 0.0 && b.center().y < a.height as f32
+        );
         assert!(face.face_size_px > 20.0);
         assert!(face.eyes.is_some());
         checked += 1;
@@ -139,7 +141,11 @@ fn same_person_is_more_similar_than_different_people() {
     for r in rows.iter().take(60) {
         if let (Some(a), Some(b)) = (emb(&r["path_a"]), emb(&r["path_b"])) {
             let s = a.similarity(&b);
-            if r["same"] == "1" { same.push(s) } else { diff.push(s) }
+            if r["same"] == "1" {
+                same.push(s)
+            } else {
+                diff.push(s)
+            }
         }
     }
     assert!(same.len() >= 15 && diff.len() >= 15);

@@ -1,9 +1,9 @@
 //! Database-facing operations shared by the HTTP handlers and the CLI.
 pub mod attendance;
-pub mod encodings;
 pub mod dashboard;
 pub mod demo;
 pub mod employee_import;
+pub mod encodings;
 pub mod faces;
 pub mod kiosk;
 pub mod leaves;

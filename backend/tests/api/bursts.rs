@@ -92,7 +92,13 @@ impl Subject {
             )
             .expect("analyse");
         let f = a.face.expect("a face in the open photo");
-        Subject { nose_x: f.landmarks[1].x, half_w: f.bbox.width() / 2.0, open, closed, turn: (TURN_FRACTION, TURN_FRACTION) }
+        Subject {
+            nose_x: f.landmarks[1].x,
+            half_w: f.bbox.width() / 2.0,
+            open,
+            closed,
+            turn: (TURN_FRACTION, TURN_FRACTION),
+        }
     }
 
     /// A head turn: `left` = the subject's own left.

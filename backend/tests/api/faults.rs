@@ -62,7 +62,11 @@ fn server_host_port() -> String {
     let url = mysql_server_url();
     let rest = url.split("://").nth(1).unwrap_or("");
     let host = rest.rsplit('@').next().unwrap_or("").trim_end_matches('/');
-    if host.contains(':') { host.to_string() } else { format!("{host}:3306") }
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:3306")
+    }
 }
 
 #[tokio::test]
@@ -187,9 +191,11 @@ async fn a_full_upload_disk_is_a_clear_507_and_changes_nothing() {
     let emp = app.create_employee("K-FULL", "Disk Penuh", None).await;
     disk.fill();
     let mut png = Vec::new();
-    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])))
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(400, 300, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    }))
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    .unwrap();
     let form = reqwest::multipart::Form::new()
         .part("photo", reqwest::multipart::Part::bytes(png).file_name("foto.png").mime_str("image/png").unwrap());
     let resp =

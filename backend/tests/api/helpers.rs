@@ -202,7 +202,11 @@ impl DbSnapshot {
             if a != b {
                 let changed: Vec<String> = b.iter().filter(|r| !a.contains(r)).map(|r| format!("{r:?}")).collect();
                 let gone: Vec<String> = a.iter().filter(|r| !b.contains(r)).map(|r| format!("{r:?}")).collect();
-                out.push(format!("{name}: {} -> {} rows; new/changed {changed:?}; gone/old {gone:?}", a.len(), b.len()));
+                out.push(format!(
+                    "{name}: {} -> {} rows; new/changed {changed:?}; gone/old {gone:?}",
+                    a.len(),
+                    b.len()
+                ));
             }
         }
         let mut out = Vec::new();

@@ -49,7 +49,8 @@ async fn target() -> Target {
         let owner = Client::builder().cookie_store(true).build().unwrap();
         let email = std::env::var("LOAD_OWNER_EMAIL").unwrap_or_else(|_| OWNER_EMAIL.into());
         let password = std::env::var("LOAD_OWNER_PASSWORD").unwrap_or_else(|_| OWNER_PASSWORD.into());
-        let r = owner.post(format!("{base}/api/auth/login")).json(&json!({"email": email, "password": password})).send();
+        let r =
+            owner.post(format!("{base}/api/auth/login")).json(&json!({"email": email, "password": password})).send();
         assert_eq!(r.await.unwrap().status(), 200, "owner login on {base}");
         let db = match std::env::var("LOAD_DATABASE_URL") {
             Ok(url) => Some(backend::db::connect(&url).await.expect("LOAD_DATABASE_URL")),
@@ -120,7 +121,9 @@ async fn monday_morning() {
     let shift: Value = t
         .owner
         .post(format!("{base}/api/shifts"))
-        .json(&json!({"nama": format!("Pagi {run}"), "jam_masuk": "08:00", "jam_pulang": "17:00", "toleransi_menit": 5}))
+        .json(
+            &json!({"nama": format!("Pagi {run}"), "jam_masuk": "08:00", "jam_pulang": "17:00", "toleransi_menit": 5}),
+        )
         .send()
         .await
         .unwrap()
@@ -222,15 +225,23 @@ async fn monday_morning() {
                     }
                 };
                 tokio::time::sleep(capture).await;
-                let (ms, status, what, body) =
-                    timed(client.post(format!("{base}/api/kiosk/attend")).multipart(form(&token, Some(INSIDE), frames)))
-                        .await;
+                let (ms, status, what, body) = timed(client.post(format!("{base}/api/kiosk/attend")).multipart(form(
+                    &token,
+                    Some(INSIDE),
+                    frames,
+                )))
+                .await;
                 {
                     let mut s = stats.lock().unwrap();
                     s.attend_ms.push(ms);
                     *s.outcomes.entry(format!("{status} {what}")).or_default() += 1;
                     if status != 200 {
-                        let detail = format!("{} {:?}: {}", people[who].2, steps, body["error"]["message"].as_str().unwrap_or(""));
+                        let detail = format!(
+                            "{} {:?}: {}",
+                            people[who].2,
+                            steps,
+                            body["error"]["message"].as_str().unwrap_or("")
+                        );
                         *s.refusals.entry(detail).or_default() += 1;
                     }
                     if status == 200 && body["employee_id"].as_i64() != Some(people[who].0) {

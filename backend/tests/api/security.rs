@@ -62,7 +62,9 @@ async fn plain_http_has_no_hsts_and_a_tls_proxy_gets_a_secure_cookie() {
     app.create_owner().await;
     let resp = app.get("/api/health").await;
     assert!(resp.headers().get("strict-transport-security").is_none());
-    for (h, v) in [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer")] {
+    for (h, v) in
+        [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer")]
+    {
         assert_eq!(resp.headers()[h], v);
     }
     // A TLS-terminating reverse proxy says so with X-Forwarded-Proto: the cookie is then Secure.

@@ -67,7 +67,9 @@ fn step_prompt(step: &str) -> (String, &'static str, &'static str) {
         "TURN_LEFT" => ("Tolehkan kepala ke kiri".into(), "Pelan-pelan ke kiri Anda, lalu kembali ke depan", "←"),
         "TURN_RIGHT" => ("Tolehkan kepala ke kanan".into(), "Pelan-pelan ke kanan Anda, lalu kembali ke depan", "→"),
         "LOOK_UP" | "NOD_UP" => ("Angkat dagu".into(), "Lihat sedikit ke atas, lalu kembali ke depan", "↑"),
-        "LOOK_DOWN" | "NOD" | "NOD_DOWN" => ("Anggukkan kepala".into(), "Tundukkan sedikit, lalu kembali ke depan", "↓"),
+        "LOOK_DOWN" | "NOD" | "NOD_DOWN" => {
+            ("Anggukkan kepala".into(), "Tundukkan sedikit, lalu kembali ke depan", "↓")
+        }
         "SMILE" => ("Tersenyum".into(), "Tersenyum lebar, lalu kembali biasa", "☺"),
         "OPEN_MOUTH" => ("Buka mulut".into(), "Buka mulut sebentar, lalu tutup lagi", "○"),
         other => (other.replace('_', " ").to_lowercase(), "Ikuti petunjuk ini", "•"),
@@ -81,7 +83,9 @@ fn hint_for(code: &str) -> &'static str {
         "MULTIPLE_FACES" => "Pastikan hanya Anda yang terlihat di kamera.",
         "LIVENESS_FAILED" => "Ikuti petunjuk di layar sampai selesai (kedip / menoleh sesuai arahan), lalu coba lagi.",
         "OUTSIDE_GEOFENCE" => "Anda berada di luar area kantor. Absen hanya bisa dilakukan di lokasi kantor.",
-        "GPS_INACCURATE" => "Sinyal GPS lemah. Nyalakan lokasi akurasi tinggi atau pindah ke dekat jendela, lalu coba lagi.",
+        "GPS_INACCURATE" => {
+            "Sinyal GPS lemah. Nyalakan lokasi akurasi tinggi atau pindah ke dekat jendela, lalu coba lagi."
+        }
         "GPS_MISSING" => "Izinkan akses lokasi untuk halaman ini dan nyalakan GPS, lalu coba lagi.",
         "UNKNOWN_FACE" => "Wajah tidak dikenali. Jika wajah Anda belum didaftarkan, hubungi pemilik/admin.",
         "LOW_CONFIDENCE" => "Wajah kurang jelas. Lepas masker atau kacamata gelap, hadap kamera, lalu coba lagi.",
@@ -212,9 +216,7 @@ fn burst_plan(steps: &[String]) -> Vec<(Option<usize>, f64)> {
 fn nearest(cfg: &KioskConfig, fix: &Fix) -> Option<(String, f64, f64)> {
     cfg.sites
         .iter()
-        .map(|s| {
-            (s.name.clone(), fmt::haversine_m(fix.latitude, fix.longitude, s.latitude, s.longitude), s.radius_m)
-        })
+        .map(|s| (s.name.clone(), fmt::haversine_m(fix.latitude, fix.longitude, s.latitude, s.longitude), s.radius_m))
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
@@ -424,7 +426,8 @@ pub fn Absen() -> impl IntoView {
             // Give a fresh fix a moment to arrive when the held one was old.
             if stale {
                 for _ in 0..20 {
-                    if matches!(gps.get_untracked(), GpsState::Fix(f) if media::now_ms() - f.timestamp <= FIX_MAX_AGE_MS) {
+                    if matches!(gps.get_untracked(), GpsState::Fix(f) if media::now_ms() - f.timestamp <= FIX_MAX_AGE_MS)
+                    {
                         break;
                     }
                     media::sleep(150).await;

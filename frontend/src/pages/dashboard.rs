@@ -273,7 +273,12 @@ fn SummaryCards(s: Summary) -> impl IntoView {
         ("Hari libur", "–".to_owned(), "tidak ada jadwal kerja".to_owned(), "muted")
     };
     let cards: Vec<(&str, String, String, &str)> = vec![
-        ("Karyawan aktif", fmt::num(s.active_employees), format!("{} wajah terdaftar", fmt::num(s.registered_faces)), ""),
+        (
+            "Karyawan aktif",
+            fmt::num(s.active_employees),
+            format!("{} wajah terdaftar", fmt::num(s.registered_faces)),
+            "",
+        ),
         ("Hadir", fmt::num(present), format!("{} tepat waktu", fmt::num(c.hadir)), "ok"),
         ("Terlambat", fmt::num(c.terlambat), "hari ini".into(), "warn"),
         absent,

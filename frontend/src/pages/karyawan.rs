@@ -60,7 +60,10 @@ pub fn Karyawan() -> impl IntoView {
     let toggle_active = move |e: Employee| {
         leptos::task::spawn_local(async move {
             let r = if e.aktif {
-                let msg = format!("Nonaktifkan {}? Karyawan nonaktif tidak dapat absen. Data absensinya tetap disimpan.", e.nama);
+                let msg = format!(
+                    "Nonaktifkan {}? Karyawan nonaktif tidak dapat absen. Data absensinya tetap disimpan.",
+                    e.nama
+                );
                 if !window().confirm_with_message(&msg).unwrap_or(false) {
                     return;
                 }
@@ -274,12 +277,8 @@ pub fn Karyawan() -> impl IntoView {
 /// Round profile picture, or the initials when there is none.
 #[component]
 pub fn Avatar(nama: String, url: Option<String>, ver: RwSignal<u32>) -> impl IntoView {
-    let initials: String = nama
-        .split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase();
+    let initials: String =
+        nama.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
     match url {
         Some(u) => view! {
             <img class="avatar" src=move || format!("{u}?v={}", ver.get()) alt="" loading="lazy" width="36" height="36"/>

@@ -29,10 +29,7 @@ pub fn Login() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let creds = Credentials {
-            email: email.get_untracked().trim().to_owned(),
-            password: password.get_untracked(),
-        };
+        let creds = Credentials { email: email.get_untracked().trim().to_owned(), password: password.get_untracked() };
         if creds.email.is_empty() || creds.password.is_empty() {
             error.set(Some(ApiError {
                 status: 0,

@@ -42,9 +42,7 @@ fn reason_text(r: &str) -> String {
         "INCONSISTENT" | "MISMATCH" => "Tidak cocok dengan foto lain".into(),
         "DECODE" | "INVALID_IMAGE" => "Berkas gambar rusak".into(),
         // A code we do not know yet: make it readable; a sentence from the server stays as it is.
-        other if other.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
-            other.replace('_', " ").to_lowercase()
-        }
+        other if other.chars().all(|c| c.is_ascii_uppercase() || c == '_') => other.replace('_', " ").to_lowercase(),
         other => other.to_owned(),
     }
 }
