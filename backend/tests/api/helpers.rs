@@ -184,6 +184,16 @@ pub struct DbSnapshot {
 }
 
 impl DbSnapshot {
+    /// The upload paths the database names (profile photos and leave proofs), relative to `UPLOAD_DIR`.
+    pub fn referenced_uploads(&self) -> std::collections::BTreeSet<PathBuf> {
+        self.employees
+            .iter()
+            .filter_map(|e| e.foto_profil.clone())
+            .chain(self.leave_requests.iter().filter_map(|l| l.bukti_foto.clone()))
+            .map(PathBuf::from)
+            .collect()
+    }
+
     /// Row counts per table, for short messages.
     pub fn counts(&self) -> [(&'static str, usize); 6] {
         [

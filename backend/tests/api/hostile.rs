@@ -256,18 +256,6 @@ fn png_of(img: &image::RgbImage) -> Vec<u8> {
     out
 }
 
-/// CRC-32 (IEEE), as PNG chunks carry it.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 /// A well-formed 1x1 PNG whose header (with a correct CRC) claims `w` x `h` pixels: a decompression bomb
 /// as far as any decoder that trusts the header is concerned.
 pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
@@ -275,7 +263,7 @@ pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     assert_eq!(&p[12..16], b"IHDR");
     p[16..20].copy_from_slice(&w.to_be_bytes());
     p[20..24].copy_from_slice(&h.to_be_bytes());
-    let crc = crc32(&p[12..29]);
+    let crc = crc32fast::hash(&p[12..29]);
     p[29..33].copy_from_slice(&crc.to_be_bytes());
     p
 }
@@ -1358,13 +1346,7 @@ async fn upload_file_names_never_choose_where_a_file_is_stored() {
     }
     // Every stored file is one the database names; nothing was written anywhere else.
     let snap = db_snapshot(&app.db).await;
-    let referenced: BTreeSet<PathBuf> = snap
-        .employees
-        .iter()
-        .filter_map(|e| e.foto_profil.clone())
-        .chain(snap.leave_requests.iter().filter_map(|l| l.bukti_foto.clone()))
-        .map(PathBuf::from)
-        .collect();
+    let referenced = snap.referenced_uploads();
     let stored: BTreeSet<PathBuf> = files_under(&upload_dir).into_keys().collect();
     assert_eq!(stored, referenced);
     assert_eq!(stored.len(), 1 + names.len());

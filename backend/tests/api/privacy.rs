@@ -475,13 +475,7 @@ async fn no_camera_frame_is_stored_on_disk_in_the_database_or_in_the_logs() {
     assert_eq!(kiosk_row.bukti_foto, None, "a kiosk leave keeps no picture");
 
     // ---- (a) Files: only the explicit uploads the database names, none of them a camera frame. ----
-    let referenced: BTreeSet<PathBuf> = snap
-        .employees
-        .iter()
-        .filter_map(|e| e.foto_profil.clone())
-        .chain(snap.leave_requests.iter().filter_map(|l| l.bukti_foto.clone()))
-        .map(PathBuf::from)
-        .collect();
+    let referenced = snap.referenced_uploads();
     assert_eq!(referenced.len(), 2, "the profile photo and the owner's leave proof");
     let uploads = files_under(&s.upload_dir);
     assert_eq!(uploads.keys().cloned().collect::<BTreeSet<_>>(), referenced, "every stored file is referenced");
