@@ -49,6 +49,14 @@ pub struct AnalyzeOptions {
     pub refine_mesh: bool,
     /// Average the embeddings of the chip and of its mirror image (+1 ResNet run).
     pub flip_average: bool,
+    /// Skip the iris model (`eyes`) on faces turned further than this |yaw| (measured on the mesh before
+    /// refinement): the kiosk only reads a blink on a near-frontal face. `None`: every face.
+    #[serde(default)]
+    pub eyes_max_yaw: Option<f32>,
+    /// Keep the aligned chip in [`FaceObservation::chip`] so that the embedding can be computed later
+    /// with [`FaceEngine::embed_aligned`], only for the frames that need one (the kiosk).
+    #[serde(default)]
+    pub keep_chip: bool,
 }
 
 /// Serializable mirror of [`AlignPoints`].
@@ -80,6 +88,8 @@ impl Default for AnalyzeOptions {
             align: AlignMode::Dlib68,
             refine_mesh: false,
             flip_average: false,
+            eyes_max_yaw: None,
+            keep_chip: false,
         }
     }
 }
@@ -130,8 +140,21 @@ pub struct FaceObservation {
     pub eyes: Option<EyeOpenness>,
     /// L2-normalised embedding; `None` when [`AnalyzeOptions::embedding`] was off.
     pub embedding: Option<Embedding>,
+    /// The aligned chip, when [`AnalyzeOptions::keep_chip`] was on (in memory only, like the frame).
+    pub chip: Option<AlignedChip>,
     /// The 468 FaceMesh points (iris-refined eye contours when eyes were measured), image pixels.
     pub landmarks: Vec<Landmark>,
+}
+
+/// The 150x150 RGB face chip aligned for the embedding network (HWC, 0..255): what
+/// [`FaceEngine::embed_aligned`] turns into an embedding. Derived from a frame, so it is never stored.
+#[derive(Clone, PartialEq)]
+pub struct AlignedChip(Vec<f32>);
+
+impl std::fmt::Debug for AlignedChip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AlignedChip({}x{})", CHIP_SIZE, CHIP_SIZE)
+    }
 }
 
 /// Result of [`FaceEngine::analyze`].
@@ -244,9 +267,16 @@ pub fn models_present(dir: &Path) -> bool {
     dir.join(CHECKSUM_FILE).is_file() && MODEL_FILES.iter().all(|f| dir.join(f).is_file())
 }
 
-fn load_plan(path: &Path, hw: usize) -> Result<(Plan, bool), ModelError> {
+/// The iris model's output with the 71 eye-contour points; its other output (the 5 iris points) is not
+/// used, so its branch of the graph is pruned at load.
+const IRIS_CONTOUR_OUTPUT: &str = "output_eyes_contours_and_brows";
+
+fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<(Plan, bool), ModelError> {
     let err = |e: TractError| ModelError::Load { file: path.display().to_string(), reason: format!("{e:#}") };
-    let model = tract_onnx::onnx().model_for_path(path).map_err(err)?;
+    let mut model = tract_onnx::onnx().model_for_path(path).map_err(err)?;
+    if let Some(name) = only_output {
+        model.select_outputs_by_name([name]).map_err(err)?;
+    }
     // NHWC unless the declared input shape has 3 channels in position 1.
     let nchw = {
         let fact = model.input_fact(0).map_err(err)?;
@@ -289,10 +319,10 @@ impl FaceEngine {
     /// and optimises them. Errors name the missing or corrupt file.
     pub fn load(models_dir: &Path) -> Result<FaceEngine, ModelError> {
         verify_models(models_dir)?;
-        let (detector, _) = load_plan(&models_dir.join(DETECTOR_FILE), detect::INPUT_SIZE)?;
-        let (mesh, _) = load_plan(&models_dir.join(MESH_FILE), MESH_SIZE)?;
-        let (iris, _) = load_plan(&models_dir.join(IRIS_FILE), IRIS_SIZE)?;
-        let (embedder, embedder_nchw) = load_plan(&models_dir.join(EMBEDDER_FILE), CHIP_SIZE)?;
+        let (detector, _) = load_plan(&models_dir.join(DETECTOR_FILE), detect::INPUT_SIZE, None)?;
+        let (mesh, _) = load_plan(&models_dir.join(MESH_FILE), MESH_SIZE, None)?;
+        let (iris, _) = load_plan(&models_dir.join(IRIS_FILE), IRIS_SIZE, Some(IRIS_CONTOUR_OUTPUT))?;
+        let (embedder, embedder_nchw) = load_plan(&models_dir.join(EMBEDDER_FILE), CHIP_SIZE, None)?;
         let engine = FaceEngine {
             detector,
             mesh,
@@ -529,7 +559,8 @@ impl FaceEngine {
     ) -> Result<FaceObservation, FaceError> {
         let t = Instant::now();
         let aligned_landmarks = lm.clone();
-        let eyes = if opts.eyes {
+        let near_frontal = opts.eyes_max_yaw.is_none_or(|m| landmarks::yaw_ratio(&lm).abs() <= m);
+        let eyes = if opts.eyes && near_frontal {
             let right = self.eye_contour(img, &lm, false)?;
             let left = self.eye_contour(img, &lm, true)?;
             landmarks::refine_eye(&mut lm, &right, false);
@@ -545,31 +576,8 @@ impl FaceEngine {
         let chip_map = chip_to_image(&aligned_landmarks, opts.align.into()).ok_or(FaceError::NoFace)?;
         let chip = warp_rgb(img, &chip_map, CHIP_SIZE, CHIP_SIZE);
         let sharpness = laplacian_variance(&chip, CHIP_SIZE);
-        let embedding = if opts.embedding {
-            let mut raw = self.embed_chip(&chip)?;
-            if opts.flip_average {
-                let n = CHIP_SIZE;
-                let mut flipped = vec![0f32; chip.len()];
-                for y in 0..n {
-                    for x in 0..n {
-                        let (o, i) = ((y * n + x) * 3, (y * n + (n - 1 - x)) * 3);
-                        flipped[o..o + 3].copy_from_slice(&chip[i..i + 3]);
-                    }
-                }
-                let raw_f = self.embed_chip(&flipped)?;
-                let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-                let (na, nb) = (norm(&raw), norm(&raw_f));
-                for (a, b) in raw.iter_mut().zip(&raw_f) {
-                    *a = *a / na + *b / nb;
-                }
-            }
-            Some(
-                Embedding::from_raw(&raw)
-                    .ok_or_else(|| FaceError::Inference("embedding is zero or not finite".into()))?,
-            )
-        } else {
-            None
-        };
+        let embedding = if opts.embedding { Some(self.embed_chip_normalised(&chip, opts.flip_average)?) } else { None };
+        let chip = opts.keep_chip.then(|| AlignedChip(chip));
         timings.embed_ms = ms(t);
 
         let eye_c = |idx: &[usize]| {
@@ -591,8 +599,37 @@ impl FaceEngine {
             roll: landmarks::roll_degrees(&lm),
             eyes,
             embedding,
+            chip,
             landmarks: lm,
         })
+    }
+
+    /// The embedding of a chip kept by [`AnalyzeOptions::keep_chip`]: the same as
+    /// [`AnalyzeOptions::embedding`] would have given in the same call (`flip_average` as there).
+    pub fn embed_aligned(&self, chip: &AlignedChip, flip_average: bool) -> Result<Embedding, FaceError> {
+        self.embed_chip_normalised(&chip.0, flip_average)
+    }
+
+    /// The ResNet on an aligned chip (and on its mirror image with `flip_average`), L2-normalised.
+    fn embed_chip_normalised(&self, chip: &[f32], flip_average: bool) -> Result<Embedding, FaceError> {
+        let mut raw = self.embed_chip(chip)?;
+        if flip_average {
+            let n = CHIP_SIZE;
+            let mut flipped = vec![0f32; chip.len()];
+            for y in 0..n {
+                for x in 0..n {
+                    let (o, i) = ((y * n + x) * 3, (y * n + (n - 1 - x)) * 3);
+                    flipped[o..o + 3].copy_from_slice(&chip[i..i + 3]);
+                }
+            }
+            let raw_f = self.embed_chip(&flipped)?;
+            let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            let (na, nb) = (norm(&raw), norm(&raw_f));
+            for (a, b) in raw.iter_mut().zip(&raw_f) {
+                *a = *a / na + *b / nb;
+            }
+        }
+        Embedding::from_raw(&raw).ok_or_else(|| FaceError::Inference("embedding is zero or not finite".into()))
     }
 }
 

@@ -21,7 +21,9 @@ pub mod quality;
 pub use decode::{decode_image, DecodeLimits};
 pub use detect::{BBox, Detection};
 pub use embedding::{centroid, similarity, Embedding, Encoding, EncodingError, EMBEDDING_DIM};
-pub use engine::{AlignMode, AnalyzeOptions, EyeOpenness, FaceEngine, FaceObservation, FrameAnalysis, StageTimings};
+pub use engine::{
+    AlignMode, AlignedChip, AnalyzeOptions, EyeOpenness, FaceEngine, FaceObservation, FrameAnalysis, StageTimings,
+};
 pub use error::{FaceError, ModelError};
 pub use gallery::{decide, Candidate, EmployeeId, Gallery, MatchDecision, MatchPolicy, SearchResult};
 pub use quality::{assess_quality, QualityIssue, QualityLimits, QualityVerdict};

@@ -2,7 +2,8 @@
 //! challenge's steps (BLINK, TURN_LEFT, TURN_RIGHT).
 //!
 //! Requirements checked, in this order: enough frames; exactly one face in (almost) every frame; the
-//! same identity throughout (every frame's embedding close to the burst's medoid); then each asked step,
+//! same identity throughout (every embedded frame close to the burst's medoid: the kiosk embeds, with
+//! [`frames_to_embed`], every frame that shows a step or builds the probe); then each asked step,
 //! in the asked order: a blink is a relative drop of eye openness against the same burst's open-eye
 //! frames, and against an earlier open-eyed frame in the same head pose, followed by a recovery; a turn
 //! is a yaw beyond a threshold in the asked direction, after a frontal frame. A static photo (no blink,
@@ -214,14 +215,21 @@ fn same_pose(a: &FrameSignals, b: &FrameSignals, cfg: &LivenessConfig) -> bool {
     yaw_ok && shape_ok
 }
 
-/// Finds where `step` is completed at or after frame `from`; returns the index after the event.
+/// Where a step was completed: the index after the event, and the frames that showed it (for a blink the
+/// open, the closed and the reopened frame; for a turn the last frontal and the turned frame).
+struct Found {
+    next: usize,
+    evidence: Vec<usize>,
+}
+
+/// Finds where `step` is completed at or after frame `from`.
 fn find_step(
     step: Step,
     frames: &[FrameSignals],
     from: usize,
     cfg: &LivenessConfig,
     open_level: Option<f32>,
-) -> Option<usize> {
+) -> Option<Found> {
     match step {
         Step::Blink => {
             let level = open_level?;
@@ -231,18 +239,16 @@ fn find_step(
             // A closed frame (from `from` on) preceded by an open frame in the same head pose whose eyes
             // are `blink_pose_drop` wider, then an open frame again: the first such closed frame
             // completes the blink at its recovery. Comparing within one pose keeps foreshortening out: a
-            // photo tilted back and forth makes its untilted frames look "closed" against the tilted ones.
+            // photo tilted back and forth makes its untilted frames look "shut" against the tilted ones.
             for c in from..frames.len() {
                 let Some(vc) = eo(c).filter(|&v| v <= closed) else { continue };
-                let opened_before = (from..c).any(|o| {
+                let opened_before = (from..c).rev().find(|&o| {
                     eo(o).is_some_and(|vo| vo >= open && vc <= vo * (1.0 - cfg.blink_pose_drop))
                         && same_pose(&frames[o], &frames[c], cfg)
                 });
-                if !opened_before {
-                    continue;
-                }
+                let Some(o) = opened_before else { continue };
                 if let Some(r) = (c + 1..frames.len()).find(|&r| eo(r).is_some_and(|v| v >= open)) {
-                    return Some(r + 1);
+                    return Some(Found { next: r + 1, evidence: vec![o, c, r] });
                 }
             }
             None
@@ -252,13 +258,13 @@ fn find_step(
             if cfg.mirrored {
                 sign = -sign;
             }
-            let mut seen_frontal = false;
+            let mut last_frontal = None;
             for (i, f) in frames.iter().enumerate().skip(from) {
                 let Some(y) = f.yaw else { continue };
                 if y.abs() <= cfg.frontal_yaw {
-                    seen_frontal = true;
-                } else if seen_frontal && sign * y >= cfg.turn_yaw {
-                    return Some(i + 1);
+                    last_frontal = Some(i);
+                } else if let Some(fr) = last_frontal.filter(|_| sign * y >= cfg.turn_yaw) {
+                    return Some(Found { next: i + 1, evidence: vec![fr, i] });
                 }
             }
             None
@@ -266,26 +272,122 @@ fn find_step(
     }
 }
 
-/// The liveness verdict for a burst of frames (in capture order) and the asked steps (in order).
-pub fn verify(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> LivenessVerdict {
+/// The burst's open-eye level: the 75th percentile of eye openness over near-frontal frames (turned
+/// heads distort the aspect ratio), or over all frames when too few are frontal.
+fn open_eye_level(good: &[FrameSignals], cfg: &LivenessConfig) -> Option<f32> {
+    let collect = |frontal_only: bool| -> Vec<f32> {
+        good.iter()
+            .filter(|f| !frontal_only || f.yaw.is_some_and(|y| y.abs() <= cfg.turn_yaw))
+            .filter_map(|f| f.eye_openness)
+            .collect()
+    };
+    let mut eo = collect(true);
+    if eo.len() < 3 {
+        eo = collect(false);
+    }
+    eo.sort_by(|a, b| a.total_cmp(b));
+    (!eo.is_empty()).then(|| eo[((eo.len() as f32 * 0.75) as usize).min(eo.len() - 1)])
+}
+
+/// Checks the frame count and the faces per frame; on success, the indices of the frames with exactly
+/// one face (the only ones that take part from there on).
+fn usable_frames(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> Result<Vec<usize>, LivenessFailure> {
     if steps.is_empty() {
-        return fail(LivenessFailure::NoSteps);
+        return Err(LivenessFailure::NoSteps);
     }
     if frames.len() < cfg.min_frames {
-        return fail(LivenessFailure::TooFewFrames { frames: frames.len(), min: cfg.min_frames });
+        return Err(LivenessFailure::TooFewFrames { frames: frames.len(), min: cfg.min_frames });
     }
     let no_face = frames.iter().filter(|f| f.faces_found == 0).count();
     let multi = frames.iter().filter(|f| f.faces_found > 1).count();
     if no_face + multi > cfg.max_bad_frames {
-        return fail(if multi > 0 {
+        return Err(if multi > 0 {
             LivenessFailure::MultipleFaces { frames: multi }
         } else {
             LivenessFailure::NoFace { frames: no_face }
         });
     }
-    // Only frames with exactly one face take part from here on.
-    let good: Vec<FrameSignals> = frames.iter().filter(|f| f.faces_found == 1).cloned().collect();
-    let index_of: Vec<usize> = frames.iter().enumerate().filter(|(_, f)| f.faces_found == 1).map(|(i, _)| i).collect();
+    Ok(frames.iter().enumerate().filter(|(_, f)| f.faces_found == 1).map(|(i, _)| i).collect())
+}
+
+/// Each step in order from the start of `good`: the frames that showed them, or the failure.
+fn find_steps(good: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> Result<Vec<Found>, LivenessFailure> {
+    let open_level = open_eye_level(good, cfg);
+    let mut cursor = 0;
+    let mut found = Vec::with_capacity(steps.len());
+    for &step in steps {
+        match find_step(step, good, cursor, cfg, open_level) {
+            Some(f) => {
+                cursor = f.next;
+                found.push(f);
+            }
+            None => {
+                let anywhere = find_step(step, good, 0, cfg, open_level).is_some();
+                return Err(if anywhere {
+                    LivenessFailure::WrongOrder { step }
+                } else {
+                    LivenessFailure::StepMissing { step }
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The frames whose embeddings [`verify`] needs, decided from the frames' other signals (so that the
+/// embedding network, a third of a frame's cost, runs only there):
+/// - none when the burst fails before identity matters (too few frames, no face or several faces);
+/// - every frame with one face when a step is not found (the refusal then reports what `verify` over
+///   the whole burst reports, an identity change included);
+/// - otherwise the frames that show the steps (open, closed and reopened frame of the blink, frontal and
+///   turned frame of a turn) plus frontal open-eyed frames up to `probe_frames` of them, for the
+///   probe of the 1:N search.
+///
+/// The identity check of [`verify`] then covers every frame the verdict rests on: a face that shows
+/// nothing asked for (a lead-in frame, a frame between two steps) cannot make a burst pass.
+pub fn frames_to_embed(
+    frames: &[FrameSignals],
+    steps: &[Step],
+    cfg: &LivenessConfig,
+    probe_frames: usize,
+) -> Vec<usize> {
+    let Ok(index_of) = usable_frames(frames, steps, cfg) else { return Vec::new() };
+    let good: Vec<FrameSignals> = index_of.iter().map(|&i| frames[i].clone()).collect();
+    let Ok(found) = find_steps(&good, steps, cfg) else { return index_of };
+    let mut chosen: Vec<usize> = found.iter().flat_map(|f| f.evidence.iter().copied()).collect();
+    let open_level = open_eye_level(&good, cfg);
+    let probe_like = |f: &FrameSignals| {
+        f.yaw.is_some_and(|y| y.abs() <= cfg.frontal_yaw)
+            && match (f.eye_openness, open_level) {
+                (Some(v), Some(l)) => v >= l * (1.0 - cfg.blink_recover_tolerance),
+                _ => true,
+            }
+    };
+    let mut candidates: Vec<usize> = (0..good.len()).filter(|&i| probe_like(&good[i])).collect();
+    candidates.sort_by(|&a, &b| good[a].yaw.unwrap_or(0.0).abs().total_cmp(&good[b].yaw.unwrap_or(0.0).abs()));
+    for c in candidates {
+        if chosen.iter().filter(|&&i| probe_like(&good[i])).count() >= probe_frames {
+            break;
+        }
+        if !chosen.contains(&c) {
+            chosen.push(c);
+        }
+    }
+    let mut out: Vec<usize> = chosen.into_iter().map(|i| index_of[i]).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The liveness verdict for a burst of frames (in capture order) and the asked steps (in order). The
+/// identity check covers the frames that carry an embedding (all of them, or those chosen by
+/// [`frames_to_embed`]).
+pub fn verify(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> LivenessVerdict {
+    let index_of = match usable_frames(frames, steps, cfg) {
+        Ok(i) => i,
+        Err(f) => return fail(f),
+    };
+    let good: Vec<FrameSignals> = index_of.iter().map(|&i| frames[i].clone()).collect();
 
     let embs: Vec<(usize, &Embedding)> =
         good.iter().enumerate().filter_map(|(i, f)| f.embedding.as_ref().map(|e| (i, e))).collect();
@@ -299,41 +401,15 @@ pub fn verify(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> 
             }
         }
     }
-
-    // The burst's open-eye level: the 75th percentile of eye openness over near-frontal frames
-    // (turned heads distort the aspect ratio), or over all frames when too few are frontal.
-    let collect = |frontal_only: bool| -> Vec<f32> {
-        good.iter()
-            .filter(|f| !frontal_only || f.yaw.is_some_and(|y| y.abs() <= cfg.turn_yaw))
-            .filter_map(|f| f.eye_openness)
-            .collect()
-    };
-    let mut eo = collect(true);
-    if eo.len() < 3 {
-        eo = collect(false);
+    match find_steps(&good, steps, cfg) {
+        Ok(found) => LivenessVerdict {
+            passed: true,
+            failure: None,
+            step_frames: found.iter().map(|f| index_of[f.next - 1]).collect(),
+            reference_frame: reference.map(|r| index_of[r]),
+        },
+        Err(f) => fail(f),
     }
-    eo.sort_by(|a, b| a.total_cmp(b));
-    let open_level = (!eo.is_empty()).then(|| eo[((eo.len() as f32 * 0.75) as usize).min(eo.len() - 1)]);
-
-    let mut cursor = 0;
-    let mut step_frames = Vec::new();
-    for &step in steps {
-        match find_step(step, &good, cursor, cfg, open_level) {
-            Some(next) => {
-                step_frames.push(index_of[next - 1]);
-                cursor = next;
-            }
-            None => {
-                let anywhere = find_step(step, &good, 0, cfg, open_level).is_some();
-                return fail(if anywhere {
-                    LivenessFailure::WrongOrder { step }
-                } else {
-                    LivenessFailure::StepMissing { step }
-                });
-            }
-        }
-    }
-    LivenessVerdict { passed: true, failure: None, step_frames, reference_frame: reference.map(|r| index_of[r]) }
 }
 
 #[cfg(test)]
@@ -499,6 +575,93 @@ mod tests {
             Some(LivenessFailure::TooFewFrames { .. })
         ));
         assert_eq!(verify(&f, &[], &LivenessConfig::default()).failure, Some(LivenessFailure::NoSteps));
+    }
+
+    /// Only the chosen frames keep their embeddings (the kiosk's second pass).
+    fn embedded_only(frames: &[FrameSignals], keep: &[usize]) -> Vec<FrameSignals> {
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| FrameSignals {
+                embedding: if keep.contains(&i) { f.embedding.clone() } else { None },
+                ..f.clone()
+            })
+            .collect()
+    }
+
+    fn without_embeddings(frames: &[FrameSignals]) -> Vec<FrameSignals> {
+        embedded_only(frames, &[])
+    }
+
+    #[test]
+    fn frames_to_embed_are_the_steps_evidence_and_the_probe() {
+        let cfg = LivenessConfig::default();
+        let steps = [Step::Blink, Step::TurnLeft];
+        // 0-1 lead-in, 2 shut, 3 reopened, 4 frontal, 5 turned, 6-9 frontal padding.
+        let f = person(&[
+            (0.0, OPEN),
+            (0.01, OPEN),
+            (0.0, SHUT),
+            (0.02, OPEN),
+            (0.05, OPEN),
+            (0.45, OPEN),
+            (0.1, OPEN),
+            (0.08, OPEN),
+            (0.12, OPEN),
+            (0.15, OPEN),
+        ]);
+        let keep = frames_to_embed(&without_embeddings(&f), &steps, &cfg, 4);
+        // Blink: the open frame just before the closure (1), the closed (2), the reopened (3); turn: the
+        // last frontal frame (4) and the turned one (5); the most frontal open frames fill the probe to 4.
+        assert_eq!(keep, vec![0, 1, 2, 3, 4, 5]);
+        let v = verify(&embedded_only(&f, &keep), &steps, &cfg);
+        assert!(v.passed, "{v:?}");
+        assert_eq!(v.step_frames, verify(&f, &steps, &cfg).step_frames);
+        // Somebody else in a frame that shows nothing asked for does not decide anything...
+        let mut g = f.clone();
+        g[8] = frame(0.12, OPEN, 999);
+        assert!(!verify(&g, &steps, &cfg).passed, "every embedded frame is checked");
+        assert!(
+            verify(&embedded_only(&g, &frames_to_embed(&without_embeddings(&g), &steps, &cfg, 4)), &steps, &cfg).passed
+        );
+        // ...but in a frame that shows a step, the identity check refuses the burst.
+        for k in [1, 2, 3, 4, 5] {
+            let mut g = f.clone();
+            let (y, e) = (g[k].yaw.unwrap(), g[k].eye_openness.unwrap());
+            g[k] = frame(y, e, 999);
+            let keep = frames_to_embed(&without_embeddings(&g), &steps, &cfg, 4);
+            assert!(keep.contains(&k), "frame {k} in {keep:?}");
+            assert!(
+                matches!(
+                    verify(&embedded_only(&g, &keep), &steps, &cfg).failure,
+                    Some(LivenessFailure::IdentityChanged { .. })
+                ),
+                "frame {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn frames_to_embed_on_a_failing_burst() {
+        let cfg = LivenessConfig::default();
+        // A step not found: every frame with one face, so the refusal is what the whole burst shows.
+        let mut f = person(&[(0.05, OPEN); 8]);
+        f[3].faces_found = 0;
+        f[3].embedding = None;
+        let keep = frames_to_embed(&without_embeddings(&f), &[Step::Blink], &cfg, 4);
+        assert_eq!(keep, vec![0, 1, 2, 4, 5, 6, 7]);
+        f[6] = frame(0.05, OPEN, 999);
+        assert!(matches!(
+            verify(&embedded_only(&f, &keep), &[Step::Blink], &cfg).failure,
+            Some(LivenessFailure::IdentityChanged { frame: 6, .. })
+        ));
+        // Refused before identity matters (several faces, too few frames, no steps): nothing to embed.
+        let mut f = person(&[(0.0, OPEN), (0.0, SHUT), (0.0, OPEN), (0.0, OPEN), (0.0, OPEN)]);
+        f[1].faces_found = 2;
+        f[2].faces_found = 2;
+        assert!(frames_to_embed(&f, &[Step::Blink], &cfg, 4).is_empty());
+        assert!(frames_to_embed(&f[..2], &[Step::Blink], &cfg, 4).is_empty());
+        assert!(frames_to_embed(&f, &[], &cfg, 4).is_empty());
     }
 
     #[test]

@@ -130,6 +130,7 @@ mod tests {
             roll: 1.0,
             eyes: Some(EyeOpenness { right: 0.3, left: 0.28, mean: 0.29 }),
             embedding: Some(pseudo_random(1)),
+            chip: None,
             landmarks: vec![],
         }
     }
