@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use face_engine::{
-    AnalyzeOptions, DecodeLimits, Embedding, Encoding, EncodingError, FaceEngine, FaceError, FrameAnalysis, Gallery,
-    MatchPolicy,
+    AlignedChip, AnalyzeOptions, DecodeLimits, Embedding, Encoding, EncodingError, FaceEngine, FaceError,
+    FrameAnalysis, Gallery, MatchPolicy,
 };
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use tokio::sync::Semaphore;
@@ -84,6 +84,22 @@ impl FaceService {
     ) -> Vec<Result<FrameAnalysis, AppError>> {
         let futures = frames.into_iter().map(|f| self.analyze(f, opts.clone()));
         futures_util::future::join_all(futures).await
+    }
+
+    /// Embeds aligned chips kept by a first pass ([`AnalyzeOptions::keep_chip`]) concurrently, bounded by
+    /// the same permits; results keep the caller's keys, in input order.
+    pub async fn embed_all<K>(&self, chips: Vec<(K, AlignedChip)>) -> Vec<(K, Result<Embedding, AppError>)> {
+        let futures = chips.into_iter().map(|(k, chip)| async move { (k, self.embed(chip).await) });
+        futures_util::future::join_all(futures).await
+    }
+
+    async fn embed(&self, chip: AlignedChip) -> Result<Embedding, AppError> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        let engine = self.engine.clone();
+        let result = tokio::task::spawn_blocking(move || engine.embed_aligned(&chip, false))
+            .await
+            .map_err(AppError::internal)?;
+        result.map_err(face_error)
     }
 
     /// Reads all encodings from the database into the gallery (at start and periodically, so several

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use face_engine::liveness::{self, FrameSignals, LivenessConfig, LivenessFailure, Step};
-use face_engine::{centroid, decide, AnalyzeOptions, Embedding, MatchDecision};
+use face_engine::{centroid, decide, AlignedChip, AnalyzeOptions, Embedding, MatchDecision};
 use sea_orm::EntityTrait;
 
 use crate::config::Config;
@@ -247,11 +247,28 @@ pub fn liveness_config(n: usize) -> LivenessConfig {
     LivenessConfig { max_bad_frames: (n / 6).max(1), mirrored: false, ..LivenessConfig::default() }
 }
 
-/// How the kiosk analyses the frames of a burst for the challenge `steps`. Eye openness (two iris-model
-/// runs per frame, about a third of a frame's cost) only matters for a blink; a challenge of two turns
-/// skips it.
+/// How the kiosk analyses the frames of a burst for the challenge `steps` (the first pass: everything
+/// but the embedding, whose aligned chip is kept for [`frames_to_embed`]). Eye openness (two iris-model
+/// runs per frame, about a third of a frame's cost) only matters for a blink, and only on a face turned
+/// less than a turn: liveness reads the blink and the open-eye level on near-frontal frames.
 pub fn analyze_options(steps: &[Step]) -> AnalyzeOptions {
-    AnalyzeOptions { eyes: steps.contains(&Step::Blink), ..AnalyzeOptions::default() }
+    AnalyzeOptions {
+        embedding: false,
+        keep_chip: true,
+        eyes: steps.contains(&Step::Blink),
+        eyes_max_yaw: Some(LivenessConfig::default().turn_yaw),
+        ..AnalyzeOptions::default()
+    }
+}
+
+/// Frontal open-eyed frames embedded for the probe of the 1:N search (counting those that also show a
+/// step).
+pub const PROBE_FRAMES: usize = 4;
+
+/// The frames of a burst whose embedding is computed (second pass): see
+/// [`liveness::frames_to_embed`]; `signals` without embeddings.
+pub fn frames_to_embed(signals: &[FrameSignals], steps: &[Step]) -> Vec<usize> {
+    liveness::frames_to_embed(signals, steps, &liveness_config(signals.len()), PROBE_FRAMES)
 }
 
 /// How the probe for the 1:N search is built from a burst.
@@ -394,19 +411,34 @@ pub async fn verify_burst(
     // 4. From here on the burst is analysed: the challenge is spent.
     state.challenges.consume(&challenge, now.timestamp())?;
 
-    // 5. Frames -> signals (decode errors refuse the request; no face in a frame is a liveness matter).
+    // 5. Frames -> signals (decode errors refuse the request; no face in a frame is a liveness matter),
+    //    in two passes: everything but the embeddings, then the embeddings of the frames liveness and
+    //    the probe rest on. The aligned chips live only until then.
     let n = input.frames.len();
     let results = state.face.analyze_all(input.frames, analyze_options(&challenge.steps)).await;
     let mut signals = Vec::with_capacity(n);
+    let mut chips = Vec::with_capacity(n);
     for (i, r) in results.into_iter().enumerate() {
         match r {
-            Ok(a) => signals.push(FrameSignals::from_analysis(&a)),
+            Ok(mut a) => {
+                chips.push(a.face.as_mut().and_then(|f| f.chip.take()));
+                signals.push(FrameSignals::from_analysis(&a));
+            }
             Err(e) if e.status.is_server_error() => return Err(e.into()),
             Err(e) => {
                 let msg = format!("Frame {}: {}", i + 1, e.message);
                 return Err(AppError { message: msg, ..e }.into());
             }
         }
+    }
+    let wanted: Vec<(usize, AlignedChip)> = frames_to_embed(&signals, &challenge.steps)
+        .into_iter()
+        .filter_map(|i| chips[i].take().map(|c| (i, c)))
+        .collect();
+    drop(chips);
+    let embedded = wanted.len();
+    for (i, e) in state.face.embed_all(wanted).await {
+        signals[i].embedding = Some(e?);
     }
 
     // 6. Liveness on the frames themselves.
@@ -449,6 +481,8 @@ pub async fn verify_burst(
         confident,
         liveness = liveness_failure.is_none(),
         outside = outside.is_some(),
+        frames = n,
+        embedded,
         "kiosk burst analysed"
     );
 

@@ -1,7 +1,8 @@
 //! Liveness measured on sequences built from the real photos of `../shared/data/faces` (never copied into
 //! the repository), through exactly the kiosk's decision path: every frame JPEG-encoded (unmirrored) as the
 //! kiosk page sends it, `FaceEngine::analyze_bytes` with the kiosk's `analyze_options(steps)`,
-//! `FrameSignals::from_analysis`, `liveness::verify` with `liveness_config(n)`.
+//! `FrameSignals::from_analysis`, the embeddings of the frames the kiosk's `frames_to_embed` chooses (its
+//! second pass), `liveness::verify` with `liveness_config(n)`.
 //!
 //! Genuine sequences (accepted): real Yale blinks (normal/sleepy of one session), Yale blinks plus the
 //! synthesised turns of `bursts.rs` in every step order, and real head turns of the four LFW people of
@@ -26,7 +27,7 @@ use std::time::Instant;
 
 use backend::domain::challenge::{self, ChallengeKey};
 use backend::entities::Attendance;
-use backend::services::kiosk::{analyze_options, liveness_config};
+use backend::services::kiosk::{analyze_options, frames_to_embed, liveness_config};
 use face_engine::liveness::{self, FrameSignals, LivenessFailure, Step};
 use face_engine::{decode_image, AnalyzeOptions, DecodeLimits, FaceError};
 use image::RgbImage;
@@ -113,8 +114,14 @@ impl Frames {
 type Signal = Result<FrameSignals, String>;
 type Signals = HashMap<(usize, String), Signal>;
 
+/// The kiosk's first-pass options, with the embedding computed at once (the cache then serves the
+/// kiosk's second pass too: the embedding of a kept chip is the one the same call would have given).
+fn eval_options(steps: &[Step]) -> AnalyzeOptions {
+    AnalyzeOptions { embedding: true, keep_chip: false, ..analyze_options(steps) }
+}
+
 fn opts_key(steps: &[Step]) -> String {
-    format!("{:?}", analyze_options(steps))
+    format!("{:?}", eval_options(steps))
 }
 
 fn workers() -> usize {
@@ -192,6 +199,14 @@ fn decide(case: &Case, signals: &Signals) -> Outcome {
         match &signals[&(i, key.clone())] {
             Ok(s) => frames.push(s.clone()),
             Err(code) => return Outcome { passed: false, reason: Some(format!("ANALYSIS:{code}")) },
+        }
+    }
+    // The kiosk's second pass: embeddings only where it computes them, chosen without them.
+    let without: Vec<FrameSignals> = frames.iter().map(|f| FrameSignals { embedding: None, ..f.clone() }).collect();
+    let embedded = frames_to_embed(&without, &case.steps);
+    for (i, f) in frames.iter_mut().enumerate() {
+        if !embedded.contains(&i) {
+            f.embedding = None;
         }
     }
     let verdict = liveness::verify(&frames, &case.steps, &liveness_config(frames.len()));
@@ -800,7 +815,7 @@ async fn liveness_refuses_every_attack_and_accepts_genuine_sequences() {
     let mut jobs: Vec<(usize, AnalyzeOptions)> = Vec::new();
     let mut seen = HashSet::new();
     for c in &cases {
-        let opts = analyze_options(&c.steps);
+        let opts = eval_options(&c.steps);
         for &f in &c.frames {
             if seen.insert((f, format!("{opts:?}"))) {
                 jobs.push((f, opts.clone()));
