@@ -24,14 +24,16 @@ test-sqlite:
 	backend/scripts/ensure-poppler.sh
 	$(CARGO) test --workspace
 
+# `--workspace` everywhere: one set of dependency features, so the crates compiled for test-sqlite are
+# reused (`-p backend` resolves other features and compiles every dependency again).
 test-mysql:
 	backend/scripts/ensure-poppler.sh
 	backend/scripts/ensure-mariadb.sh
-	TEST_DB=mysql $(CARGO) test -p backend --test api
+	TEST_DB=mysql $(CARGO) test --workspace --test api
 
 ## Browser tests: real Debian chromium (installed when missing) driven by playwright-core.
 e2e: frontend
-	$(CARGO) build -p backend
+	$(CARGO) test --workspace --no-run
 	frontend/e2e/run.sh
 
 ## Optimised server binary for production (target/release/backend).

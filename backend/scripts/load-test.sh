@@ -17,14 +17,15 @@ DB="absensi_load_$(date +%s)"
 DIR="${LOAD_DIR:-$(mktemp -d /tmp/absensi-load.XXXXXX)}"
 mkdir -p "$DIR"
 
-[ -x "$TARGET_DIR/release/backend" ] || cargo build --release -p backend
-cargo test -p backend --test api --no-run >/dev/null 2>&1 || cargo test -p backend --test api --no-run
+BIN="${LOAD_SERVER_BIN:-$TARGET_DIR/release/backend}"   # another build to compare: LOAD_SERVER_BIN=path
+[ -x "$BIN" ] || cargo build --release -p backend
+cargo test --workspace --test api --no-run >/dev/null 2>&1 || cargo test --workspace --test api --no-run
 
 export OWNER_EMAIL=beban@contoh.co.id OWNER_PASSWORD=rahasia-beban-123
 DATABASE_URL="$MYSQL/$DB" BIND_ADDR="127.0.0.1:$PORT" JWT_SECRET="load-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   UPLOAD_DIR="$DIR/uploads" KIOSK_RATE_PER_MINUTE=1000000 CHECKOUT_MIN_GAP_MINUTES=0 DAILY_CLOSE_ENABLED=false \
   FACE_MODELS_DIR=face-models STATIC_DIR=dist LOG_FORMAT=json RUST_LOG=warn \
-  "$TARGET_DIR/release/backend" serve >"$DIR/server.log" 2>&1 &
+  "$BIN" serve >"$DIR/server.log" 2>&1 &
 SERVER=$!
 echo "$SERVER" >"$DIR/server.pid"
 cleanup() {
@@ -41,7 +42,7 @@ echo "server pid $SERVER on :$PORT, database $DB, logs $DIR/server.log" >&2
 
 status=0
 LOAD_URL="http://127.0.0.1:$PORT" LOAD_DATABASE_URL="$MYSQL/$DB" LOAD_OWNER_EMAIL="$OWNER_EMAIL" \
-  LOAD_OWNER_PASSWORD="$OWNER_PASSWORD" cargo test -p backend --test api load -- --ignored --nocapture \
+  LOAD_OWNER_PASSWORD="$OWNER_PASSWORD" cargo test --workspace --test api load -- --ignored --nocapture \
   >"$DIR/driver.log" 2>&1 || status=$?
 grep -E '^\{"attend_ms|panicked|test result' "$DIR/driver.log" || tail -20 "$DIR/driver.log"
 echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status 2>/dev/null | awk '{print $2 " kB"}')" >&2

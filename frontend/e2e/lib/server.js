@@ -1,6 +1,6 @@
 // Starts what the browser talks to:
 //  - E2E_BASE_URL set: an already running server (nothing started);
-//  - the real backend (`cargo run -p backend -- serve`) on a free port with a fresh SQLite database in a temp dir,
+//  - the real backend (target/debug/backend serve, else `cargo run -p backend -- serve`) on a free port with a fresh SQLite database in a temp dir,
 //    serving dist/ (STATIC_DIR), when its binary has been built (or E2E_SERVER=backend);
 //  - otherwise a tiny static server for dist/ with the same SPA fallback and a JSON 404 for /api/*
 //    (E2E_SERVER=static forces it).
@@ -116,8 +116,14 @@ async function startBackend(extraEnv) {
     ...extraEnv,
   };
   let output = '';
+  // The binary `make e2e` built (`cargo test --workspace --no-run`, the same build as the Rust tests: a
+  // `cargo run -p backend` would resolve other dependency features and compile everything again).
+  const bin = path.join(cargoTargetDir(), 'debug', 'backend');
   const manifest = path.join(REPO, 'Cargo.toml');
-  const proc = spawn('cargo', ['run', '-q', '--manifest-path', manifest, '-p', 'backend', '--', 'serve'], {
+  const [cmd, args] = fs.existsSync(bin)
+    ? [bin, ['serve']]
+    : ['cargo', ['run', '-q', '--manifest-path', manifest, '-p', 'backend', '--', 'serve']];
+  const proc = spawn(cmd, args, {
     cwd: dir, // no .env from the repository: the test decides every setting
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
