@@ -180,6 +180,8 @@ struct Outcome {
     passed: bool,
     /// The refusal's reason (`LivenessFailure` code, with its step) or the analysis error.
     reason: Option<String>,
+    /// Frames the kiosk's second pass embeds.
+    embedded: usize,
 }
 
 fn reason(f: &LivenessFailure) -> String {
@@ -198,7 +200,7 @@ fn decide(case: &Case, signals: &Signals) -> Outcome {
     for &i in &case.frames {
         match &signals[&(i, key.clone())] {
             Ok(s) => frames.push(s.clone()),
-            Err(code) => return Outcome { passed: false, reason: Some(format!("ANALYSIS:{code}")) },
+            Err(code) => return Outcome { passed: false, reason: Some(format!("ANALYSIS:{code}")), embedded: 0 },
         }
     }
     // The kiosk's second pass: embeddings only where it computes them, chosen without them.
@@ -215,7 +217,7 @@ fn decide(case: &Case, signals: &Signals) -> Outcome {
             trace(case, &frames, &verdict.failure);
         }
     }
-    Outcome { passed: verdict.passed, reason: verdict.failure.as_ref().map(reason) }
+    Outcome { passed: verdict.passed, reason: verdict.failure.as_ref().map(reason), embedded: embedded.len() }
 }
 
 /// `LIVENESS_EVAL_TRACE=text`: the signals of every sequence whose group or label contains `text`.
@@ -845,8 +847,16 @@ async fn liveness_refuses_every_attack_and_accepts_genuine_sequences() {
     }
 
     let mut table = Table::default();
+    // Frames embedded per sequence (the kiosk's second pass), genuine accepted / refused attacks.
+    let mut embedded: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for c in &cases {
         let o = decide(c, &signals);
+        let kind = match (c.genuine, o.passed) {
+            (true, true) => "accepted genuine",
+            (false, false) => "refused attacks",
+            _ => "other",
+        };
+        embedded.entry(kind).or_default().push(o.embedded);
         let asserted = c.genuine || (c.group != A_TILT_TURNS && c.group != A_LOOKALIKE);
         table.record(&c.group, c.genuine, asserted, &c.label, o.passed, o.reason);
     }
@@ -862,6 +872,15 @@ async fn liveness_refuses_every_attack_and_accepts_genuine_sequences() {
     let mut issued_list: Vec<String> = issued.iter().map(|c| show(c)).collect();
     issued_list.sort();
     println!("challenges the server issues: {}", issued_list.join(" | "));
+    let spread: Vec<String> = embedded
+        .iter()
+        .map(|(k, v)| {
+            let mean = v.iter().sum::<usize>() as f64 / v.len().max(1) as f64;
+            let (lo, hi) = (v.iter().min().unwrap_or(&0), v.iter().max().unwrap_or(&0));
+            format!("{k} {mean:.1} ({lo}-{hi}, {} sequences)", v.len())
+        })
+        .collect();
+    println!("frames embedded of {N} (the kiosk's second pass): {}", spread.join("; "));
     println!(
         "{} sequences, {} distinct frames, {} analyses ({mean_ms:.0} ms each, {} threads); Yale subjects with clear \
          synthesised turns: {with_turns}/15; time: build {:.1} s, analysis {:.1} s, server {:.1} s, total {:.1} s",
