@@ -310,9 +310,14 @@ fn usable_frames(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) 
     Ok(frames.iter().enumerate().filter(|(_, f)| f.faces_found == 1).map(|(i, _)| i).collect())
 }
 
-/// Each step in order from the start of `good`: the frames that showed them, or the failure.
-fn find_steps(good: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> Result<Vec<Found>, LivenessFailure> {
-    let open_level = open_eye_level(good, cfg);
+/// Each step in order from the start of `good` (open-eye level from [`open_eye_level`]): the frames that
+/// showed them, or the failure.
+fn find_steps(
+    good: &[FrameSignals],
+    steps: &[Step],
+    cfg: &LivenessConfig,
+    open_level: Option<f32>,
+) -> Result<Vec<Found>, LivenessFailure> {
     let mut cursor = 0;
     let mut found = Vec::with_capacity(steps.len());
     for &step in steps {
@@ -353,9 +358,9 @@ pub fn frames_to_embed(
 ) -> Vec<usize> {
     let Ok(index_of) = usable_frames(frames, steps, cfg) else { return Vec::new() };
     let good: Vec<FrameSignals> = index_of.iter().map(|&i| frames[i].clone()).collect();
-    let Ok(found) = find_steps(&good, steps, cfg) else { return index_of };
-    let mut chosen: Vec<usize> = found.iter().flat_map(|f| f.evidence.iter().copied()).collect();
     let open_level = open_eye_level(&good, cfg);
+    let Ok(found) = find_steps(&good, steps, cfg, open_level) else { return index_of };
+    let mut chosen: Vec<usize> = found.iter().flat_map(|f| f.evidence.iter().copied()).collect();
     let probe_like = |f: &FrameSignals| {
         f.yaw.is_some_and(|y| y.abs() <= cfg.frontal_yaw)
             && match (f.eye_openness, open_level) {
@@ -401,7 +406,7 @@ pub fn verify(frames: &[FrameSignals], steps: &[Step], cfg: &LivenessConfig) -> 
             }
         }
     }
-    match find_steps(&good, steps, cfg) {
+    match find_steps(&good, steps, cfg, open_eye_level(&good, cfg)) {
         Ok(found) => LivenessVerdict {
             passed: true,
             failure: None,
