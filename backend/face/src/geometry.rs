@@ -182,8 +182,8 @@ pub fn warp_rgb(src: &RgbImage, out_to_src: &Affine, out_w: usize, out_h: usize)
         let m = to_small.then_after(out_to_src);
         sample_bilinear(&small, sw, sh, &m, &mut out, out_w, out_h);
     } else {
-        let buf: Vec<f32> = src.as_raw().iter().map(|&v| v as f32).collect();
-        sample_bilinear(&buf, src.width() as usize, src.height() as usize, out_to_src, &mut out, out_w, out_h);
+        // Sampled straight from the 8-bit pixels (converting the whole frame first cost more than the warp).
+        sample_bilinear(src.as_raw(), src.width() as usize, src.height() as usize, out_to_src, &mut out, out_w, out_h);
     }
     out
 }
@@ -193,53 +193,86 @@ pub fn warp_rgb(src: &RgbImage, out_to_src: &Affine, out_w: usize, out_h: usize)
 fn box_reduce(src: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32, factor: u32) -> (Vec<f32>, usize, usize) {
     let sw = (x1 - x0).div_ceil(factor) as usize;
     let sh = (y1 - y0).div_ceil(factor) as usize;
-    let mut acc = vec![0f32; sw * sh * 3];
-    let mut cnt = vec![0u32; sw * sh];
+    let mut acc = vec![0u32; sw * sh * 3];
     let raw = src.as_raw();
     let stride = src.width() as usize * 3;
+    let (x0, x1, f) = (x0 as usize, x1 as usize, factor as usize);
+    // Row by row, block by block: no division per pixel (it cost more than the sums).
     for y in y0..y1 {
         let sy = ((y - y0) / factor) as usize;
-        let row = &raw[y as usize * stride..];
-        for x in x0..x1 {
-            let sx = ((x - x0) / factor) as usize;
-            let i = sy * sw + sx;
-            let p = x as usize * 3;
-            acc[i * 3] += row[p] as f32;
-            acc[i * 3 + 1] += row[p + 1] as f32;
-            acc[i * 3 + 2] += row[p + 2] as f32;
-            cnt[i] += 1;
+        let row = &raw[y as usize * stride + x0 * 3..y as usize * stride + x1 * 3];
+        let out = &mut acc[sy * sw * 3..(sy + 1) * sw * 3];
+        for (block, o) in row.chunks(f * 3).zip(out.chunks_exact_mut(3)) {
+            let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+            for p in block.chunks_exact(3) {
+                r += p[0] as u32;
+                g += p[1] as u32;
+                b += p[2] as u32;
+            }
+            o[0] += r;
+            o[1] += g;
+            o[2] += b;
         }
     }
-    for (i, &c) in cnt.iter().enumerate() {
-        if c > 0 {
-            let inv = 1.0 / c as f32;
-            acc[i * 3] *= inv;
-            acc[i * 3 + 1] *= inv;
-            acc[i * 3 + 2] *= inv;
+    // A block's pixel count: factor x factor, less at the right and bottom edges.
+    let mut out = vec![0f32; sw * sh * 3];
+    for sy in 0..sh {
+        let rows = (y1 as usize - y0 as usize - sy * f).min(f);
+        for sx in 0..sw {
+            let cols = (x1 - x0 - sx * f).min(f);
+            let inv = 1.0 / (rows * cols) as f32;
+            let i = (sy * sw + sx) * 3;
+            for c in 0..3 {
+                out[i + c] = acc[i + c] as f32 * inv;
+            }
         }
     }
-    (acc, sw, sh)
+    (out, sw, sh)
 }
 
-/// Bilinear sampling of an HWC RGB f32 buffer; points outside are black (zero), and a sample whose
-/// neighbours are partly outside blends with black, like OpenCV's BORDER_CONSTANT.
-fn sample_bilinear(src: &[f32], sw: usize, sh: usize, out_to_src: &Affine, out: &mut [f32], ow: usize, oh: usize) {
+/// Bilinear sampling of an HWC RGB buffer (8-bit or f32); points outside are black (zero), and a sample
+/// whose neighbours are partly outside blends with black, like OpenCV's BORDER_CONSTANT.
+fn sample_bilinear<T: Copy + Into<f32>>(
+    src: &[T],
+    sw: usize,
+    sh: usize,
+    out_to_src: &Affine,
+    out: &mut [f32],
+    ow: usize,
+    oh: usize,
+) {
     let m = out_to_src.0;
     let (swi, shi) = (sw as i64, sh as i64);
     for oy in 0..oh {
+        // Continuous source coordinate of the output pixel centre, shifted to pixel-centre indexing;
+        // stepped along the row.
+        let cy = oy as f64 + 0.5;
+        let mut sx = m[0] * 0.5 + m[1] * cy + m[2] - 0.5;
+        let mut sy = m[3] * 0.5 + m[4] * cy + m[5] - 0.5;
         for ox in 0..ow {
-            let (cx, cy) = (ox as f64 + 0.5, oy as f64 + 0.5);
-            // Continuous source coordinate, then shift to pixel-centre indexing.
-            let sx = m[0] * cx + m[1] * cy + m[2] - 0.5;
-            let sy = m[3] * cx + m[4] * cy + m[5] - 0.5;
-            if !(sx > -1.0 && sy > -1.0 && sx < sw as f64 && sy < sh as f64) {
+            let (px, py) = (sx, sy);
+            sx += m[0];
+            sy += m[3];
+            if !(px > -1.0 && py > -1.0 && px < sw as f64 && py < sh as f64) {
                 continue;
             }
-            let x0 = sx.floor() as i64;
-            let y0 = sy.floor() as i64;
-            let fx = (sx - x0 as f64) as f32;
-            let fy = (sy - y0 as f64) as f32;
+            // floor() of a value > -1 without the libm call: truncate after shifting by one.
+            let x0 = (px + 1.0) as i64 - 1;
+            let y0 = (py + 1.0) as i64 - 1;
+            let fx = (px - x0 as f64) as f32;
+            let fy = (py - y0 as f64) as f32;
             let o = (oy * ow + ox) * 3;
+            if x0 >= 0 && y0 >= 0 && x0 + 1 < swi && y0 + 1 < shi {
+                // All four neighbours inside (nearly every pixel): no per-neighbour checks.
+                let i = (y0 as usize * sw + x0 as usize) * 3;
+                let j = i + sw * 3;
+                for c in 0..3 {
+                    let top = src[i + c].into() * (1.0 - fx) + src[i + 3 + c].into() * fx;
+                    let bottom = src[j + c].into() * (1.0 - fx) + src[j + 3 + c].into() * fx;
+                    out[o + c] = top * (1.0 - fy) + bottom * fy;
+                }
+                continue;
+            }
             let weights =
                 [(0, 0, (1.0 - fx) * (1.0 - fy)), (1, 0, fx * (1.0 - fy)), (0, 1, (1.0 - fx) * fy), (1, 1, fx * fy)];
             for (dx, dy, wgt) in weights {
@@ -248,9 +281,9 @@ fn sample_bilinear(src: &[f32], sw: usize, sh: usize, out_to_src: &Affine, out: 
                     continue;
                 }
                 let i = (y as usize * sw + x as usize) * 3;
-                out[o] += wgt * src[i];
-                out[o + 1] += wgt * src[i + 1];
-                out[o + 2] += wgt * src[i + 2];
+                out[o] += wgt * src[i].into();
+                out[o + 1] += wgt * src[i + 1].into();
+                out[o + 2] += wgt * src[i + 2].into();
             }
         }
     }
@@ -349,6 +382,45 @@ mod tests {
             for x in 2..30 {
                 let v = out[(y * 32 + x) * 3];
                 assert!((v - 127.5).abs() < 1.0, "pixel {x},{y} = {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn box_reduce_averages_partial_edge_blocks_over_the_pixels_they_have() {
+        // 5x3 reduced by 2: blocks of 2x2, 1x2 (right edge), 2x1 (bottom), 1x1 (corner).
+        let img = RgbImage::from_fn(5, 3, |x, y| {
+            let v = (10 * x + 100 * y) as u8;
+            Rgb([v, v / 2, 255 - v])
+        });
+        let (small, sw, sh) = box_reduce(&img, 0, 0, 5, 3, 2);
+        assert_eq!((sw, sh), (3, 2));
+        let px = |x: u32, y: u32| img.get_pixel(x, y).0.map(|c| c as f32);
+        let mean = |pts: &[(u32, u32)]| {
+            let mut m = [0f32; 3];
+            for &(x, y) in pts {
+                for (c, v) in m.iter_mut().zip(px(x, y)) {
+                    *c += v / pts.len() as f32;
+                }
+            }
+            m
+        };
+        let expect = [
+            mean(&[(0, 0), (1, 0), (0, 1), (1, 1)]),
+            mean(&[(2, 0), (3, 0), (2, 1), (3, 1)]),
+            mean(&[(4, 0), (4, 1)]),
+            mean(&[(0, 2), (1, 2)]),
+            mean(&[(2, 2), (3, 2)]),
+            mean(&[(4, 2)]),
+        ];
+        for (i, e) in expect.iter().enumerate() {
+            for c in 0..3 {
+                assert!(
+                    (small[i * 3 + c] - e[c]).abs() < 1e-3,
+                    "block {i} channel {c}: {} vs {}",
+                    small[i * 3 + c],
+                    e[c]
+                );
             }
         }
     }
