@@ -96,9 +96,8 @@ impl FaceService {
     async fn embed(&self, chip: AlignedChip) -> Result<Embedding, AppError> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let engine = self.engine.clone();
-        let result = tokio::task::spawn_blocking(move || engine.embed_aligned(&chip, false))
-            .await
-            .map_err(AppError::internal)?;
+        let result =
+            tokio::task::spawn_blocking(move || engine.embed_aligned(&chip)).await.map_err(AppError::internal)?;
         result.map_err(face_error)
     }
 

@@ -1,7 +1,8 @@
 //! Development tool: calibrates thresholds on the shared test data.
 //!
-//! `cargo run --release -p face-engine --example calibrate -- dev [five|dlib68] [noeyes]`
-//!   verification / rank-1 / open-set sweeps (accept threshold x margin), stability across halves.
+//! `cargo run --release -p face-engine --example calibrate -- dev [five|dlib68|eyesnose] [noeyes] [refine] [noflip]`
+//!   verification / rank-1 / open-set sweeps (accept threshold x margin), stability across halves,
+//!   a two-fold check of the verification threshold. `noflip`: the plain descriptor (no mirror average).
 //! `cargo run --release -p face-engine --example calibrate -- liveness`
 //!   per-image eye openness and yaw with their labels.
 //!
@@ -32,7 +33,7 @@ fn main() {
                 align,
                 eyes: !has("noeyes"),
                 refine_mesh: has("refine"),
-                flip_average: has("flip"),
+                flip_average: !has("noflip"),
                 ..AnalyzeOptions::default()
             };
             dev(&engine, &data.join("dev"), opts);
@@ -149,6 +150,25 @@ fn dev(engine: &FaceEngine, dir: &Path, opts: AnalyzeOptions) {
         println!("verification accuracy at {t:.2}: {:.4}", eval::accuracy_at(&scores, t));
     }
     println!("best threshold {bt:.4} -> {ba:.4}");
+    let errors =
+        |s: &[(Option<f32>, bool)], t: f32| s.iter().filter(|(v, same)| v.is_none_or(|v| (v >= t) != *same)).count();
+    let fine: Vec<String> =
+        (0..=30).map(|i| 0.900 + 0.0005 * i as f32).map(|t| format!("{t:.4}:{}", errors(&scores, t))).collect();
+    println!("errors by threshold: {}", fine.join(" "));
+    // Two-fold check of the threshold choice: pick it on the even pairs, score it on the odd ones and back.
+    let half = |parity: usize| -> Vec<(Option<f32>, bool)> {
+        scores.iter().enumerate().filter(|(i, _)| i % 2 == parity).map(|(_, s)| *s).collect()
+    };
+    let (even, odd) = (half(0), half(1));
+    let (te, _) = eval::best_threshold(&even);
+    let (to, _) = eval::best_threshold(&odd);
+    let cv_errors = errors(&odd, te) + errors(&even, to);
+    println!(
+        "two-fold: threshold {te:.4} (even pairs) -> {} errors on odd; {to:.4} (odd) -> {} on even; accuracy {:.4}",
+        errors(&odd, te),
+        errors(&even, to),
+        1.0 - cv_errors as f64 / scores.len() as f64
+    );
     let (tar, thr) = eval::tar_at_far(&images, 1e-3);
     println!("TAR@FAR1e-3 {tar:.4} at {thr:.4}");
     let (r1, n) = eval::rank1(&images);

@@ -47,7 +47,9 @@ pub struct AnalyzeOptions {
     pub align: AlignMode,
     /// Run FaceMesh a second time on the crop derived from its first landmarks (+1 FaceMesh run).
     pub refine_mesh: bool,
-    /// Average the embeddings of the chip and of its mirror image (+1 ResNet run).
+    /// Average the embeddings of the chip and of its mirror image (+1 ResNet run). On by default: it is
+    /// part of the model id [`DEFAULT_MODEL_ID`]; vectors made without it belong to no stored encoding
+    /// (experiments only).
     pub flip_average: bool,
     /// Skip the iris model (`eyes`) on faces turned further than this |yaw| (measured on the mesh before
     /// refinement): the kiosk only reads a blink on a near-frontal face. `None`: every face.
@@ -87,7 +89,7 @@ impl Default for AnalyzeOptions {
             min_mesh_presence: 0.5,
             align: AlignMode::Dlib68,
             refine_mesh: false,
-            flip_average: false,
+            flip_average: true,
             eyes_max_yaw: None,
             keep_chip: false,
         }
@@ -146,10 +148,14 @@ pub struct FaceObservation {
     pub landmarks: Vec<Landmark>,
 }
 
-/// The 150x150 RGB face chip aligned for the embedding network (HWC, 0..255): what
-/// [`FaceEngine::embed_aligned`] turns into an embedding. Derived from a frame, so it is never stored.
+/// The 150x150 RGB face chip aligned for the embedding network (HWC, 0..255), and whether its
+/// embedding averages the mirror image ([`AnalyzeOptions::flip_average`] of the analysis that made it):
+/// what [`FaceEngine::embed_aligned`] turns into an embedding. Derived from a frame, so it is never stored.
 #[derive(Clone, PartialEq)]
-pub struct AlignedChip(Vec<f32>);
+pub struct AlignedChip {
+    pixels: Vec<f32>,
+    flip_average: bool,
+}
 
 impl std::fmt::Debug for AlignedChip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -204,9 +210,11 @@ impl std::fmt::Debug for FaceEngine {
 }
 
 /// The embedding model id stored in every encoding: dlib's ResNet v1 with its own float32 weights (read
-/// from dlib's `.dat`, see face-models/README.md). Vectors of the uint8-quantised face-api.js port, or of
-/// any other network, are not interchangeable with these and must carry another id.
-pub const DEFAULT_MODEL_ID: &str = "dlib_resnet_v1_f32";
+/// from dlib's `.dat`, see face-models/README.md), each vector the normalised mean of the chip's and its
+/// mirror image's descriptors (`flip`). Vectors of the uint8-quantised face-api.js port, of the plain
+/// (unflipped) descriptor, stored under `dlib_resnet_v1_f32` by earlier versions, or of any other network are
+/// not interchangeable with these and carry another id: those employees must register again.
+pub const DEFAULT_MODEL_ID: &str = "dlib_resnet_v1_f32_flip";
 
 /// Parses a `sha256sum` file: `<hex>  <name>` or `<hex> *<name>` per line.
 pub fn parse_checksums(text: &str) -> HashMap<String, String> {
@@ -577,7 +585,7 @@ impl FaceEngine {
         let chip = warp_rgb(img, &chip_map, CHIP_SIZE, CHIP_SIZE);
         let sharpness = laplacian_variance(&chip, CHIP_SIZE);
         let embedding = if opts.embedding { Some(self.embed_chip_normalised(&chip, opts.flip_average)?) } else { None };
-        let chip = opts.keep_chip.then(|| AlignedChip(chip));
+        let chip = opts.keep_chip.then(|| AlignedChip { pixels: chip, flip_average: opts.flip_average });
         timings.embed_ms = ms(t);
 
         let eye_c = |idx: &[usize]| {
@@ -605,9 +613,9 @@ impl FaceEngine {
     }
 
     /// The embedding of a chip kept by [`AnalyzeOptions::keep_chip`]: the same as
-    /// [`AnalyzeOptions::embedding`] would have given in the same call (`flip_average` as there).
-    pub fn embed_aligned(&self, chip: &AlignedChip, flip_average: bool) -> Result<Embedding, FaceError> {
-        self.embed_chip_normalised(&chip.0, flip_average)
+    /// [`AnalyzeOptions::embedding`] would have given in the same call.
+    pub fn embed_aligned(&self, chip: &AlignedChip) -> Result<Embedding, FaceError> {
+        self.embed_chip_normalised(&chip.pixels, chip.flip_average)
     }
 
     /// The ResNet on an aligned chip (and on its mirror image with `flip_average`), L2-normalised.

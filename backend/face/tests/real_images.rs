@@ -216,3 +216,27 @@ fn embedding_can_be_skipped() {
     let v = face_engine::assess_quality(f, &face_engine::QualityLimits::default());
     assert!(v.issues.contains(&face_engine::QualityIssue::NoEmbedding));
 }
+
+#[test]
+fn a_kept_chip_embeds_to_the_one_pass_vector() {
+    let Some((d, e)) = setup() else { return };
+    let bytes = std::fs::read(d.join("dev/images/deepface_p01/img1.jpg")).unwrap();
+    let lim = DecodeLimits::default();
+    for flip_average in [true, false] {
+        let one = AnalyzeOptions { flip_average, ..AnalyzeOptions::default() };
+        let first = AnalyzeOptions { embedding: false, keep_chip: true, ..one.clone() };
+        let expected = e.analyze_bytes(&bytes, &lim, &one).unwrap().face.unwrap().embedding.unwrap();
+        let mut a = e.analyze_bytes(&bytes, &lim, &first).unwrap();
+        let f = a.face.as_mut().unwrap();
+        assert!(f.embedding.is_none());
+        let chip = f.chip.take().expect("keep_chip keeps the chip");
+        let later = e.embed_aligned(&chip).unwrap();
+        assert_eq!(later.as_slice(), expected.as_slice(), "flip_average {flip_average}: bit-identical");
+    }
+    // The default pipeline averages the mirror image: its vector differs from the plain one.
+    let plain = AnalyzeOptions { flip_average: false, ..AnalyzeOptions::default() };
+    let p = e.analyze_bytes(&bytes, &lim, &plain).unwrap().face.unwrap().embedding.unwrap();
+    let f = e.analyze_bytes(&bytes, &lim, &AnalyzeOptions::default()).unwrap().face.unwrap().embedding.unwrap();
+    assert!(AnalyzeOptions::default().flip_average);
+    assert!(p.similarity(&f) < 0.9999 && p.similarity(&f) > 0.95, "{}", p.similarity(&f));
+}

@@ -599,7 +599,7 @@ const G_BLINK: &str = "genuine: Yale real blink";
 const G_SYNTH: &str = "genuine: Yale blink + synthesised turns, every order";
 const G_LFW: &str = "genuine: LFW real turns (different press photos)";
 const A_TILT_TURNS: &str = "limit: tilted print vs a turns-only challenge (never issued)";
-const A_LOOKALIKE: &str = "limit: two people the model scores as one (sim >= 0.912)";
+const A_LOOKALIKE: &str = "limit: two people the model scores as one (sim >= VERIFY_THRESHOLD)";
 
 #[tokio::test]
 async fn liveness_refuses_every_attack_and_accepts_genuine_sequences() {

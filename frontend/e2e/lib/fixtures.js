@@ -119,7 +119,7 @@ export function answer(method, url) {
   const face = p.match(/^\/api\/employees\/(\d+)\/face$/);
   if (face) {
     const e = employees.find((x) => x.id === Number(face[1]));
-    return { registered: !!e?.face_registered, usable: true, model: 'dlib_resnet_v1_f32', dibuat: e?.face_registered ? '2026-02-01T03:04:05Z' : null, consent_by: e?.face_registered ? 'pemilik@contoh.id' : null, consent_at: e?.face_registered ? '2026-02-01T03:04:05Z' : null };
+    return { registered: !!e?.face_registered, usable: true, model: 'dlib_resnet_v1_f32_flip', dibuat: e?.face_registered ? '2026-02-01T03:04:05Z' : null, consent_by: e?.face_registered ? 'pemilik@contoh.id' : null, consent_at: e?.face_registered ? '2026-02-01T03:04:05Z' : null };
   }
   if (p === '/api/shifts') return shifts;
   if (p === '/api/reports/attendance') {
