@@ -415,6 +415,7 @@ pub async fn verify_burst(
     //    in two passes: everything but the embeddings, then the embeddings of the frames liveness and
     //    the probe rest on. The aligned chips live only until then.
     let n = input.frames.len();
+    let turn = state.face.burst_turn().await?;
     let results = state.face.analyze_all(input.frames, analyze_options(&challenge.steps)).await;
     let mut signals = Vec::with_capacity(n);
     let mut chips = Vec::with_capacity(n);
@@ -440,6 +441,7 @@ pub async fn verify_burst(
     for (i, e) in state.face.embed_all(wanted).await {
         signals[i].embedding = Some(e?);
     }
+    drop(turn);
 
     // 6. Liveness on the frames themselves.
     let lcfg = liveness_config(n);
