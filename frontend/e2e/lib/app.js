@@ -38,3 +38,16 @@ export function isoDate(d = new Date()) {
   const p = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
+
+/**
+ * Waits until /absen is ready to scan: the camera plays and the GPS fix is in, so "Absen Sekarang" is
+ * enabled. Until then the page shows what it is waiting for above the buttons, and a click on a button that
+ * this note is still pushing around can miss.
+ */
+export async function kioskReady(page, { timeout = 20000 } = {}) {
+  await page.waitForFunction(() => {
+    const b = [...document.querySelectorAll('button')].find((x) => x.textContent.trim() === 'Absen Sekarang');
+    const v = document.querySelector('video');
+    return b && !b.disabled && v && v.videoWidth > 0;
+  }, null, { timeout });
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { openApp, screenshot, waitForApp } from '../lib/browser.js';
 import { blinkY4m, livenessSubject, makeY4m, removeClip } from '../lib/camera.js';
 import { startServer, OFFICE } from '../lib/server.js';
-import { api, isoDate, login } from '../lib/app.js';
+import { api, isoDate, kioskReady, login } from '../lib/app.js';
 
 let server;
 let paths = new Set();
@@ -313,7 +313,9 @@ test('employee requests sick leave on /absen after face verification', async (t)
   try {
     const k = kiosk.page;
     await k.goto('/absen');
+    await kioskReady(k);
     await k.getByRole('button', { name: 'Ajukan Izin / Sakit / Cuti' }).click();
+    await k.getByRole('heading', { name: 'Pengajuan izin' }).waitFor();
     await k.getByRole('radio', { name: 'Sakit' }).check();
     const start = monday(2);
     await k.getByLabel('Mulai').fill(start);
