@@ -153,6 +153,6 @@ mod tests {
         assert_eq!(nice_max(51), 80);
         assert_eq!(nice_max(100), 100);
         assert_eq!(nice_max(101), 200);
-        assert!((0..5000).all(|v| nice_max(v) >= v && nice_max(v) % 4 == 0));
+        assert!((0..5000).all(|v| nice_max(v) >= v && nice_max(v).is_multiple_of(4)));
     }
 }

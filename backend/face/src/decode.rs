@@ -199,7 +199,7 @@ mod tests {
         let bytes = jpeg_bytes(64, 64);
         // Keep the JPEG signature, replace the rest with garbage.
         let mut bad = bytes[..4].to_vec();
-        bad.extend(std::iter::repeat(0x55u8).take(200));
+        bad.extend(std::iter::repeat_n(0x55u8, 200));
         assert!(matches!(decode_image(&bad, &DecodeLimits::default()), Err(FaceError::CorruptImage(_))));
         let png = png_bytes(64, 64);
         let truncated = &png[..png.len() / 2];

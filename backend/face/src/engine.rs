@@ -585,7 +585,7 @@ impl FaceEngine {
         let chip = warp_rgb(img, &chip_map, CHIP_SIZE, CHIP_SIZE);
         let sharpness = laplacian_variance(&chip, CHIP_SIZE);
         let embedding = if opts.embedding { Some(self.embed_chip_normalised(&chip, opts.flip_average)?) } else { None };
-        let chip = opts.keep_chip.then(|| AlignedChip { pixels: chip, flip_average: opts.flip_average });
+        let chip = opts.keep_chip.then_some(AlignedChip { pixels: chip, flip_average: opts.flip_average });
         timings.embed_ms = ms(t);
 
         let eye_c = |idx: &[usize]| {

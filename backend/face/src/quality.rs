@@ -169,7 +169,7 @@ mod tests {
         let v = assess_quality(&o, &l);
         assert!(!v.ok);
         assert_eq!(v.issues.len(), 3);
-        let json = serde_json::to_value(&v.issues[0]).unwrap();
+        let json = serde_json::to_value(v.issues[0]).unwrap();
         assert_eq!(json["code"], "TOO_SMALL");
     }
 }

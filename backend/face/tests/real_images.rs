@@ -117,7 +117,7 @@ fn bad_bytes_give_the_right_errors() {
     // garbage body must be refused.
     let _ = e.analyze_bytes(truncated, &lim, &opts);
     let mut garbage = bytes[..4].to_vec();
-    garbage.extend(std::iter::repeat(0x41u8).take(5000));
+    garbage.extend(std::iter::repeat_n(0x41u8, 5000));
     assert!(matches!(e.analyze_bytes(&garbage, &lim, &opts).unwrap_err(), FaceError::CorruptImage(_)));
 }
 

@@ -100,7 +100,7 @@ fn write_detail_row(
     meta: &ReportMeta,
     f: &Formats,
 ) -> Result<(), XlsxError> {
-    ws.write_datetime_with_format(row, 0, &r.tanggal, &f.date)?;
+    ws.write_datetime_with_format(row, 0, r.tanggal, &f.date)?;
     ws.write_string(row, 1, nama_hari(r.tanggal))?;
     ws.write_string(row, 2, &r.kode)?;
     ws.write_string(row, 3, &r.nama)?;
@@ -133,7 +133,7 @@ fn write_detail_row(
     }
     if let Some(d) = r.dibuat {
         let local: NaiveDateTime = d.and_utc().with_timezone(&meta.timezone).naive_local();
-        ws.write_datetime_with_format(row, 14, &local, &f.datetime)?;
+        ws.write_datetime_with_format(row, 14, local, &f.datetime)?;
     }
     Ok(())
 }

@@ -220,7 +220,7 @@ pub async fn seed(db: &DatabaseConnection, config: &Config, o: &SeedOptions) -> 
             if batch.len() == 2000 {
                 rows += batch.len() as u64;
                 Attendance::insert_many(std::mem::take(&mut batch)).exec_without_returning(&txn).await?;
-                if rows % 50_000 == 0 {
+                if rows.is_multiple_of(50_000) {
                     txn.commit().await?;
                     txn = db.begin().await?;
                     tracing::info!(rows, "seeding attendance");

@@ -197,7 +197,7 @@ fn overlap_error(other: &leave_request::Model) -> AppError {
 /// Takes the per-employee write lock inside `txn` (see the module docs).
 async fn lock_employee(txn: &impl ConnectionTrait, employee_id: i32) -> Result<(), DbErr> {
     Employee::update_many()
-        .col_expr(employee::Column::Aktif, Expr::col(employee::Column::Aktif).into())
+        .col_expr(employee::Column::Aktif, Expr::col(employee::Column::Aktif))
         .filter(employee::Column::Id.eq(employee_id))
         .exec(txn)
         .await
