@@ -7,14 +7,19 @@ use std::sync::OnceLock;
 use face_engine::eval::read_csv;
 use face_engine::{AnalyzeOptions, DecodeLimits, FaceEngine, FaceError, FrameAnalysis};
 
+/// `$FACES_DIR`, else `../shared/data/faces` beside the checkout, else `/work/shared/data/faces` (a clone
+/// elsewhere on this machine, such as CI's); the backend's tests and the browser tests look in the same places.
 fn data_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/faces");
-    if d.join("dev/identities.csv").is_file() {
-        Some(d)
-    } else {
+    let candidates = [
+        std::env::var_os("FACES_DIR").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/faces")),
+        Some(PathBuf::from("/work/shared/data/faces")),
+    ];
+    let found = candidates.into_iter().flatten().find(|d| d.join("dev/identities.csv").is_file());
+    if found.is_none() {
         eprintln!("skipped: ../shared/data/faces not found");
-        None
     }
+    found
 }
 
 fn models_dir() -> PathBuf {

@@ -8,7 +8,7 @@
 //! yaw +0.42..+0.50 for a turn to the subject's own left and -0.33..-0.44 for the right (the engine counts
 //! a turn from |yaw| 0.30), identity similarity to the unwarped photo 0.95-0.97.
 //! Frames are encoded as JPEG like the kiosk page sends them (unmirrored).
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use face_engine::{AnalyzeOptions, DecodeLimits, FaceEngine};
@@ -18,15 +18,7 @@ use serde_json::Value;
 
 use crate::helpers::{workspace_root, TestApp};
 
-pub fn faces_dir() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/data/faces");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: ../shared/data/faces not found (real face photos are needed for this test)");
-        None
-    }
-}
+pub use crate::helpers::faces_dir;
 
 pub fn engine() -> &'static FaceEngine {
     static E: OnceLock<FaceEngine> = OnceLock::new();

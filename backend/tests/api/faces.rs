@@ -1,19 +1,10 @@
 //! Face registration on real photos (../shared/data/faces; skipped with a message when absent).
-use std::path::PathBuf;
 
 use crate::helpers::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-pub fn faces_dir() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/data/faces");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: ../shared/data/faces not found (real face photos are needed for this test)");
-        None
-    }
-}
+pub use crate::helpers::faces_dir;
 
 /// Reads dev images by their path under dev/images.
 pub fn dev_images(dir: &std::path::Path, names: &[&str]) -> Vec<Vec<u8>> {

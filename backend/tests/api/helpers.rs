@@ -38,6 +38,22 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// The shared real face photos (never copied into the repository): `$FACES_DIR`, else `../shared/data/faces`
+/// beside the checkout, else `/work/shared/data/faces` (where a clone elsewhere on this machine, such as
+/// CI's, finds them; the browser tests look in the same places). `None`, saying so, when none has them.
+pub fn faces_dir() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("FACES_DIR").map(PathBuf::from),
+        Some(workspace_root().join("../shared/data/faces")),
+        Some(PathBuf::from("/work/shared/data/faces")),
+    ];
+    let found = candidates.into_iter().flatten().find(|d| d.join("dev/identities.csv").is_file());
+    if found.is_none() {
+        eprintln!("skipped: ../shared/data/faces not found (real face photos are needed for this test)");
+    }
+    found
+}
+
 /// `sqlite` (default) or `mysql`, from `TEST_DB`.
 pub fn test_db_kind() -> String {
     std::env::var("TEST_DB").unwrap_or_else(|_| "sqlite".into()).to_lowercase()
