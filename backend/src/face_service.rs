@@ -68,15 +68,21 @@ impl FaceService {
         self.engine.model_id()
     }
 
-    /// Analyses one frame on a blocking thread, with at most `FACE_WORKERS` analyses running at once.
-    pub async fn analyze(&self, bytes: Vec<u8>, opts: AnalyzeOptions) -> Result<FrameAnalysis, AppError> {
+    /// Runs `job` on the engine on a blocking thread, with at most `FACE_WORKERS` jobs running at once.
+    async fn on_worker<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&FaceEngine) -> Result<T, FaceError> + Send + 'static,
+    ) -> Result<T, AppError> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let engine = self.engine.clone();
-        let limits = self.decode_limits.clone();
-        let result = tokio::task::spawn_blocking(move || engine.analyze_bytes(&bytes, &limits, &opts))
-            .await
-            .map_err(AppError::internal)?;
+        let result = tokio::task::spawn_blocking(move || job(&engine)).await.map_err(AppError::internal)?;
         result.map_err(face_error)
+    }
+
+    /// Analyses one frame on a face worker (see [`FaceService::on_worker`]).
+    pub async fn analyze(&self, bytes: Vec<u8>, opts: AnalyzeOptions) -> Result<FrameAnalysis, AppError> {
+        let limits = self.decode_limits.clone();
+        self.on_worker(move |engine| engine.analyze_bytes(&bytes, &limits, &opts)).await
     }
 
     /// Analyses several frames concurrently (bounded by the shared permits); results in input order.
@@ -100,16 +106,10 @@ impl FaceService {
     /// Embeds aligned chips kept by a first pass ([`AnalyzeOptions::keep_chip`]) concurrently, bounded by
     /// the same permits; results keep the caller's keys, in input order.
     pub async fn embed_all<K>(&self, chips: Vec<(K, AlignedChip)>) -> Vec<(K, Result<Embedding, AppError>)> {
-        let futures = chips.into_iter().map(|(k, chip)| async move { (k, self.embed(chip).await) });
+        let futures = chips
+            .into_iter()
+            .map(|(k, chip)| async move { (k, self.on_worker(move |engine| engine.embed_aligned(&chip)).await) });
         futures_util::future::join_all(futures).await
-    }
-
-    async fn embed(&self, chip: AlignedChip) -> Result<Embedding, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        let engine = self.engine.clone();
-        let result =
-            tokio::task::spawn_blocking(move || engine.embed_aligned(&chip)).await.map_err(AppError::internal)?;
-        result.map_err(face_error)
     }
 
     /// Reads all encodings from the database into the gallery (at start and periodically, so several
