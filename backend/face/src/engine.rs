@@ -281,7 +281,7 @@ const IRIS_CONTOUR_OUTPUT: &str = "output_eyes_contours_and_brows";
 
 fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<(Plan, bool), ModelError> {
     let err = |e: TractError| ModelError::Load { file: path.display().to_string(), reason: format!("{e:#}") };
-    let mut model = tract_onnx::onnx().model_for_path(path).map_err(err)?;
+    let mut model = crate::tract_ops::onnx().model_for_path(path).map_err(err)?;
     if let Some(name) = only_output {
         model.select_outputs_by_name([name]).map_err(err)?;
     }

@@ -17,6 +17,7 @@ pub mod geometry;
 pub mod landmarks;
 pub mod liveness;
 pub mod quality;
+pub mod tract_ops;
 
 pub use decode::{decode_image, DecodeLimits};
 pub use detect::{BBox, Detection};

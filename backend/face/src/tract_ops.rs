@@ -1,0 +1,390 @@
+//! The ONNX front end the engine loads its models with: tract-onnx's, with cheaper translations of
+//! `PRelu` and of 2x2 max pooling. Both were measured with `examples/profile_models.rs`.
+//!
+//! tract-onnx 0.23 expands `PRelu(x, a)` into `Iff(0 < x, x, a·x)`: a comparison that writes a boolean
+//! tensor and a select, neither of which has a vectorised kernel. FaceMesh (23 PRelu) and the iris
+//! model (53) spent 28% and 39% of their time there (`examples/profile_models.rs`). The same function
+//! written as `x + (a − 1)·min(x, 0)` uses only min-by-scalar, multiply and add, which tract runs with
+//! its SIMD element-wise kernels and can chain: equal for every `a` (for x ≥ 0 both give x, for x < 0
+//! both give a·x), and equal in floating point up to the rounding of one multiply-add.
+//!
+//! `MaxPool` without padding (2x2 stride 2 in every pooling layer of the three MediaPipe models, 3x3
+//! stride 2 in the ResNet) went through tract's general pooling loop at ~1.7 ns per input value: 0.9 ms of
+//! FaceMesh's 6.4 ms. [`MaxPoolValid`] is that case written as a loop over rows (bit-identical results:
+//! a maximum has no rounding). Padded or dilated pooling keeps tract's translation.
+
+use tract_onnx::model::ParsingContext;
+use tract_onnx::pb::NodeProto;
+use tract_onnx::tract_hir::internal::*;
+use tract_onnx::tract_hir::ops::cnn::{HirMaxPool, PaddingSpec, PoolSpec};
+use tract_onnx::tract_hir::ops::nn::DataFormat;
+use tract_onnx::tract_hir::tract_core::ops::math;
+
+/// `tract_onnx::onnx()` with `PRelu` translated by [`PreluMinMul`] and unpadded `MaxPool` by [`MaxPoolValid`].
+pub fn onnx() -> tract_onnx::Onnx {
+    let mut onnx = tract_onnx::onnx();
+    onnx.op_register.insert("PRelu", |_, _| Ok((expand(PreluMinMul), vec![])));
+    onnx.op_register.insert("MaxPool", max_pool);
+    onnx
+}
+
+fn max_pool(ctx: &ParsingContext, node: &NodeProto) -> TractResult<(Box<dyn InferenceOp>, Vec<String>)> {
+    if let Some(op) = valid_2d_pool(node) {
+        let spec = PoolSpec::new(
+            DataFormat::NCHW,
+            tvec![op.kernel[0], op.kernel[1]],
+            PaddingSpec::Valid,
+            None,
+            Some(tvec![op.stride[0], op.stride[1]]),
+            0,
+            0,
+        );
+        return Ok((expand(MaxPoolValid { op, stock: HirMaxPool::new(spec, None) }), vec![]));
+    }
+    let stock = tract_onnx::onnx().op_register.0["MaxPool"];
+    stock(ctx, node)
+}
+
+/// The window of a 2-D `MaxPool` with one output, no padding, dilation 1 and floor rounding.
+fn valid_2d_pool(node: &NodeProto) -> Option<MaxPoolValidOp> {
+    let ints = |name: &str| node.attribute.iter().find(|a| a.name == name).map(|a| a.ints.clone());
+    let int = |name: &str| node.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+    let auto_pad = node.attribute.iter().find(|a| a.name == "auto_pad").map(|a| a.s.clone());
+    let pair = |v: Option<Vec<i64>>| match v.as_deref() {
+        Some(&[a, b]) if a > 0 && b > 0 => Some([a as usize, b as usize]),
+        _ => None,
+    };
+    let kernel = pair(ints("kernel_shape"))?;
+    let stride = match ints("strides") {
+        None => [1, 1],
+        s => pair(s)?,
+    };
+    let plain = node.output.len() == 1
+        && ints("pads").is_none_or(|p| p.iter().all(|&v| v == 0))
+        && ints("dilations").is_none_or(|d| d.iter().all(|&v| v == 1))
+        && int("ceil_mode").is_none_or(|c| c == 0)
+        && auto_pad.is_none_or(|a| a.is_empty() || a == b"NOTSET" || a == b"VALID");
+    plain.then_some(MaxPoolValidOp { kernel, stride })
+}
+
+/// Unpadded 2-D max pooling over NCHW f32; other element types use tract's pooling.
+#[derive(Debug, Clone)]
+struct MaxPoolValid {
+    op: MaxPoolValidOp,
+    stock: HirMaxPool,
+}
+
+impl Expansion for MaxPoolValid {
+    fn name(&self) -> StaticName {
+        "MaxPoolValid".into()
+    }
+
+    fn rules<'r, 'p: 'r, 's: 'r>(
+        &'s self,
+        s: &mut Solver<'r>,
+        inputs: &'p [TensorProxy],
+        outputs: &'p [TensorProxy],
+    ) -> InferenceResult {
+        self.stock.rules(s, inputs, outputs)
+    }
+
+    fn wire(&self, name: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
+        let fact = model.outlet_fact(inputs[0])?;
+        if fact.datum_type == f32::datum_type() && fact.rank() == 4 {
+            model.wire_node(name, self.op.clone(), inputs)
+        } else {
+            self.stock.wire(name, model, inputs)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct MaxPoolValidOp {
+    kernel: [usize; 2],
+    stride: [usize; 2],
+}
+
+impl MaxPoolValidOp {
+    fn out_len(n: usize, k: usize, s: usize) -> usize {
+        if n < k {
+            0
+        } else {
+            (n - k) / s + 1
+        }
+    }
+}
+
+impl Op for MaxPoolValidOp {
+    fn name(&self) -> StaticName {
+        "MaxPoolValid".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![format!("kernel {:?} stride {:?}", self.kernel, self.stride)])
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for MaxPoolValidOp {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let &[n, c, h, w] = input.shape() else { bail!("MaxPoolValid expects NCHW, got {:?}", input.shape()) };
+        let x = input.try_as_plain_ram()?.as_slice::<f32>()?;
+        let (out, oh, ow) = max_pool_valid(x, n * c, [h, w], self.kernel, self.stride);
+        Ok(tvec!(Tensor::from_shape(&[n, c, oh, ow], &out)?.into_tvalue()))
+    }
+}
+
+impl TypedOp for MaxPoolValidOp {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let s = &inputs[0].shape;
+        let out = |i: usize| -> TractResult<TDim> {
+            let n = s[2 + i].to_usize().context("MaxPoolValid needs concrete spatial sizes")?;
+            Ok(Self::out_len(n, self.kernel[i], self.stride[i]).into())
+        };
+        Ok(tvec!(f32::fact([s[0].clone(), s[1].clone(), out(0)?, out(1)?])))
+    }
+
+    as_op!();
+}
+
+/// Max over each `kernel` window, `stride` apart, of `planes` planes of `hw` values; windows that would
+/// cross the bottom or right edge are not computed (ONNX's floor rounding). Returns the values and the
+/// output height and width.
+fn max_pool_valid(
+    x: &[f32],
+    planes: usize,
+    hw: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+) -> (Vec<f32>, usize, usize) {
+    let [h, w] = hw;
+    let oh = MaxPoolValidOp::out_len(h, kernel[0], stride[0]);
+    let ow = MaxPoolValidOp::out_len(w, kernel[1], stride[1]);
+    if oh == 0 || ow == 0 {
+        return (Vec::new(), oh, ow);
+    }
+    let mut out = vec![0f32; planes * oh * ow];
+    // per output row: the maximum down the window's rows (contiguous, vectorised), then across each
+    // window's columns
+    let mut column_max = vec![0f32; w];
+    for (plane, o) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+        for (y, row) in o.chunks_exact_mut(ow).enumerate() {
+            let top = y * stride[0];
+            column_max.copy_from_slice(&plane[top * w..][..w]);
+            for ky in 1..kernel[0] {
+                for (m, &p) in column_max.iter_mut().zip(&plane[(top + ky) * w..][..w]) {
+                    *m = m.max(p);
+                }
+            }
+            if kernel[1] == 2 && stride[1] == 2 {
+                for (v, a) in row.iter_mut().zip(column_max.chunks_exact(2)) {
+                    *v = a[0].max(a[1]);
+                }
+            } else {
+                for (ox, v) in row.iter_mut().enumerate() {
+                    let win = &column_max[ox * stride[1]..][..kernel[1]];
+                    *v = win.iter().fold(win[0], |m, &p| m.max(p));
+                }
+            }
+        }
+    }
+    (out, oh, ow)
+}
+
+/// `PRelu(x, a) = x + (a − 1)·min(x, 0)`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+struct PreluMinMul;
+
+impl Expansion for PreluMinMul {
+    fn name(&self) -> StaticName {
+        "PreluMinMul".into()
+    }
+
+    fn rules<'r, 'p: 'r, 's: 'r>(
+        &'s self,
+        s: &mut Solver<'r>,
+        inputs: &'p [TensorProxy],
+        outputs: &'p [TensorProxy],
+    ) -> InferenceResult {
+        check_input_arity(inputs, 2)?;
+        check_output_arity(outputs, 1)?;
+        s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
+        s.equals(&inputs[0].shape, &outputs[0].shape)?;
+        Ok(())
+    }
+
+    fn wire(&self, name: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
+        let x = inputs[0];
+        let mut slope = inputs[1];
+        let fact = model.outlet_fact(x)?.clone();
+        let rank = fact.rank();
+        while model.outlet_fact(slope)?.rank() < rank {
+            let r = model.outlet_fact(slope)?.rank();
+            slope = model.wire_node(format!("{name}.add-axis-{r}"), AxisOp::Add(0), &[slope])?[0];
+        }
+        let dt = fact.datum_type;
+        let scalar =
+            |v: f32| -> TractResult<Tensor> { tensor0(v).cast_to_dt(dt)?.into_owned().broadcast_into_rank(rank) };
+        // a − 1: folded at load when the slopes are constant (they are initializers in every model here)
+        let slope_minus_one = match model.outlet_fact(slope)?.konst.clone() {
+            Some(k) => {
+                let k = k.cast_to::<f32>()?.into_owned();
+                let shifted: Vec<f32> = k.to_plain_array_view::<f32>()?.iter().map(|a| a - 1.0).collect();
+                let t = Tensor::from_shape(k.shape(), &shifted)?.cast_to_dt(dt)?.into_owned();
+                model.add_const(format!("{name}.slope-1"), t)?
+            }
+            None => {
+                let one = model.add_const(format!("{name}.one"), scalar(1.0)?)?;
+                model.wire_node(format!("{name}.slope-1"), math::sub(), &[slope, one])?[0]
+            }
+        };
+        let zero = model.add_const(format!("{name}.zero"), scalar(0.0)?)?;
+        let neg = model.wire_node(format!("{name}.min0"), math::min(), &[x, zero])?[0];
+        let scaled = model.wire_node(format!("{name}.scale"), math::mul(), &[neg, slope_minus_one])?[0];
+        model.wire_node(format!("{name}.add"), math::add(), &[x, scaled])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::pb;
+
+    /// Runs a one-node ONNX model (`node` with input "x" of `shape`, output "y", `initializers`)
+    /// loaded by `front`.
+    fn run_node(
+        front: &tract_onnx::Onnx,
+        node: pb::NodeProto,
+        initializers: Vec<pb::TensorProto>,
+        shape: &[usize],
+        x: &[f32],
+    ) -> (Vec<usize>, Vec<f32>) {
+        let float = pb::tensor_proto::DataType::Float as i32;
+        let graph = pb::GraphProto {
+            node: vec![node],
+            initializer: initializers,
+            input: vec![pb::ValueInfoProto {
+                name: "x".into(),
+                r#type: Some(pb::TypeProto {
+                    value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                        elem_type: float,
+                        shape: None,
+                    })),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            output: vec![pb::ValueInfoProto { name: "y".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let proto = pb::ModelProto {
+            graph: Some(graph),
+            opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 13 }],
+            ..Default::default()
+        };
+        let plan = front
+            .model_for_proto_model(&proto)
+            .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .unwrap();
+        let y = plan.run(tvec!(Tensor::from_shape(shape, x).unwrap().into())).unwrap();
+        (y[0].shape().to_vec(), y[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec())
+    }
+
+    fn node(op: &str, inputs: &[&str], attributes: Vec<pb::AttributeProto>) -> pb::NodeProto {
+        pb::NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec!["y".into()],
+            op_type: op.into(),
+            name: op.to_lowercase(),
+            attribute: attributes,
+            ..Default::default()
+        }
+    }
+
+    fn ints(name: &str, v: &[i64]) -> pb::AttributeProto {
+        pb::AttributeProto {
+            name: name.into(),
+            r#type: pb::attribute_proto::AttributeType::Ints as i32,
+            ints: v.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn pseudo_random(n: usize) -> Vec<f32> {
+        (0..n).map(|i| ((i * 7919 + 13) % 251) as f32 / 25.1 - 5.0).collect()
+    }
+
+    /// Runs `PRelu(x, slope)` with x of shape [1, slopes, len / slopes].
+    fn run_prelu(front: &tract_onnx::Onnx, x: &[f32], slope: &[f32]) -> Vec<f32> {
+        let c = slope.len();
+        let a = pb::TensorProto {
+            name: "a".into(),
+            dims: vec![c as i64, 1],
+            data_type: pb::tensor_proto::DataType::Float as i32,
+            float_data: slope.to_vec(),
+            ..Default::default()
+        };
+        run_node(front, node("PRelu", &["x", "a"], vec![]), vec![a], &[1, c, x.len() / c], x).1
+    }
+
+    #[test]
+    fn max_pool_valid_equals_tracts_pooling() {
+        // the MediaPipe case (2x2 / 2), the ResNet's (3x3 / 2), odd sizes that drop an edge, stride 1
+        for (kernel, strides, shape) in [
+            ([2, 2], [2, 2], [1, 3, 8, 10]),
+            ([2, 2], [2, 2], [1, 2, 7, 9]),
+            ([3, 3], [2, 2], [1, 4, 11, 12]),
+            ([3, 2], [1, 2], [2, 3, 5, 6]),
+        ] {
+            let attrs = || vec![ints("kernel_shape", &kernel), ints("strides", &strides)];
+            let x = pseudo_random(shape.iter().product());
+            assert!(valid_2d_pool(&node("MaxPool", &["x"], attrs())).is_some());
+            let fast = run_node(&onnx(), node("MaxPool", &["x"], attrs()), vec![], &shape, &x);
+            let stock = run_node(&tract_onnx::onnx(), node("MaxPool", &["x"], attrs()), vec![], &shape, &x);
+            assert_eq!(fast, stock, "kernel {kernel:?} strides {strides:?} shape {shape:?}");
+        }
+    }
+
+    #[test]
+    fn padded_or_ceiled_max_pool_keeps_tracts_translation() {
+        let k = ints("kernel_shape", &[2, 2]);
+        assert!(valid_2d_pool(&node("MaxPool", &["x"], vec![k.clone(), ints("pads", &[0, 0, 1, 1])])).is_none());
+        assert!(valid_2d_pool(&node("MaxPool", &["x"], vec![k.clone(), ints("dilations", &[2, 2])])).is_none());
+        let ceil = pb::AttributeProto {
+            name: "ceil_mode".into(),
+            r#type: pb::attribute_proto::AttributeType::Int as i32,
+            i: 1,
+            ..Default::default()
+        };
+        assert!(valid_2d_pool(&node("MaxPool", &["x"], vec![k.clone(), ceil])).is_none());
+        // still loads and runs, through tract's own pooling
+        let shape = [1, 2, 5, 5];
+        let x = pseudo_random(50);
+        let attrs = || vec![ints("kernel_shape", &[2, 2]), ints("pads", &[0, 0, 1, 1])];
+        let fast = run_node(&onnx(), node("MaxPool", &["x"], attrs()), vec![], &shape, &x);
+        let stock = run_node(&tract_onnx::onnx(), node("MaxPool", &["x"], attrs()), vec![], &shape, &x);
+        assert_eq!(fast, stock);
+    }
+
+    #[test]
+    fn prelu_min_mul_equals_the_definition_for_every_slope() {
+        // slopes below 0, between 0 and 1, and above 1 (the MediaPipe models have all three)
+        let slope = [-1.1f32, 0.0, 0.25, 1.0, 1.5];
+        let x: Vec<f32> = (0..40).map(|i| (i as f32 - 19.5) * 0.37).collect();
+        let per = x.len() / slope.len();
+        let expected: Vec<f32> =
+            x.iter().enumerate().map(|(i, &v)| if v > 0.0 { v } else { slope[i / per] * v }).collect();
+        let fast = run_prelu(&onnx(), &x, &slope);
+        let stock = run_prelu(&tract_onnx::onnx(), &x, &slope);
+        for ((f, s), e) in fast.iter().zip(&stock).zip(&expected) {
+            assert!((f - e).abs() <= 1e-6 * e.abs().max(1.0), "fast {f} expected {e}");
+            assert!((s - e).abs() <= 1e-6 * e.abs().max(1.0), "stock {s} expected {e}");
+        }
+    }
+}
