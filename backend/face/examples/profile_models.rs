@@ -36,7 +36,9 @@ fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<
     // STOCK=1: tract-onnx's own operator translations instead of the engine's (face_engine::tract_ops)
     let front = if std::env::var_os("STOCK").is_some() { tract_onnx::onnx() } else { face_engine::tract_ops::onnx() };
     let typed = front.model_for_path(path)?.with_input_fact(0, f32::fact(shape).into())?.into_typed()?;
-    let macs = multiply_adds(&typed.clone().into_decluttered()?);
+    // multiply-adds counted on tract-onnx's own translation (the same convolutions either way)
+    let stock = tract_onnx::onnx().model_for_path(path)?.with_input_fact(0, f32::fact(shape).into())?;
+    let macs = multiply_adds(&stock.into_typed()?.into_decluttered()?);
     let plan = typed.into_optimized()?.into_runnable()?;
     let n: usize = shape.iter().product();
     let data: Vec<f32> = (0..n).map(|i| ((i * 7919) % 251) as f32 / 251.0).collect();
