@@ -33,13 +33,18 @@ fn main() -> TractResult<()> {
 }
 
 fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<()> {
-    // STOCK=1: tract-onnx's own operator translations instead of the engine's (face_engine::tract_ops)
-    let front = if std::env::var_os("STOCK").is_some() { tract_onnx::onnx() } else { face_engine::tract_ops::onnx() };
+    // STOCK=1: tract-onnx's own operator translations, without the engine's (face_engine::tract_ops)
+    let stock_only = std::env::var_os("STOCK").is_some();
+    let front = if stock_only { tract_onnx::onnx() } else { face_engine::tract_ops::onnx() };
     let typed = front.model_for_path(path)?.with_input_fact(0, f32::fact(shape).into())?.into_typed()?;
     // multiply-adds counted on tract-onnx's own translation (the same convolutions either way)
     let stock = tract_onnx::onnx().model_for_path(path)?.with_input_fact(0, f32::fact(shape).into())?;
     let macs = multiply_adds(&stock.into_typed()?.into_decluttered()?);
-    let plan = typed.into_optimized()?.into_runnable()?;
+    let mut optimized = typed.into_optimized()?;
+    if !stock_only {
+        optimized = face_engine::tract_ops::fast_pads(optimized)?;
+    }
+    let plan = optimized.into_runnable()?;
     let n: usize = shape.iter().product();
     let data: Vec<f32> = (0..n).map(|i| ((i * 7919) % 251) as f32 / 251.0).collect();
     let input: TValue = Tensor::from_shape(shape, &data)?.into();
@@ -85,7 +90,7 @@ fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<
     let mut nodes: Vec<_> = per_node.iter().collect();
     nodes.sort_by(|a, b| b.1 .2.total_cmp(&a.1 .2));
     println!("  slowest nodes:");
-    for (id, (name, op, dt)) in nodes.iter().take(12) {
+    for (id, (name, op, dt)) in nodes.iter().filter(|n| std::env::var("OP").map_or(true, |o| n.1 .1 == o)).take(12) {
         let ms = dt / runs as f64 * 1e3;
         println!("    #{id:<4} {op:<22} {ms:7.3} ms  {name}");
     }

@@ -295,6 +295,7 @@ fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<(Plan,
     let plan = model
         .with_input_fact(0, f32::fact(shape).into())
         .and_then(|m| m.into_optimized())
+        .and_then(crate::tract_ops::fast_pads)
         .and_then(|m| m.into_runnable())
         .map_err(err)?;
     Ok((plan, nchw))
