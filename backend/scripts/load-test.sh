@@ -18,13 +18,14 @@ DIR="${LOAD_DIR:-$(mktemp -d /tmp/absensi-load.XXXXXX)}"
 mkdir -p "$DIR"
 
 BIN="${LOAD_SERVER_BIN:-$TARGET_DIR/release/backend}"   # another build to compare: LOAD_SERVER_BIN=path
+# (with LOAD_MODELS_DIR=its face-models when the model files differ)
 [ -x "$BIN" ] || cargo build --release -p backend
 cargo test --workspace --test api --no-run >/dev/null 2>&1 || cargo test --workspace --test api --no-run
 
 export OWNER_EMAIL=beban@contoh.co.id OWNER_PASSWORD=rahasia-beban-123
 DATABASE_URL="$MYSQL/$DB" BIND_ADDR="127.0.0.1:$PORT" JWT_SECRET="load-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   UPLOAD_DIR="$DIR/uploads" KIOSK_RATE_PER_MINUTE=1000000 CHECKOUT_MIN_GAP_MINUTES=0 DAILY_CLOSE_ENABLED=false \
-  FACE_MODELS_DIR=face-models STATIC_DIR=dist LOG_FORMAT=json RUST_LOG=warn \
+  FACE_MODELS_DIR="${LOAD_MODELS_DIR:-face-models}" STATIC_DIR=dist LOG_FORMAT=json RUST_LOG=warn \
   "$BIN" serve >"$DIR/server.log" 2>&1 &
 SERVER=$!
 echo "$SERVER" >"$DIR/server.pid"
