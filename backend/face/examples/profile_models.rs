@@ -119,14 +119,10 @@ fn multiply_adds(model: &TypedModel) -> BTreeMap<usize, f64> {
         if weights == 0 {
             continue;
         }
-        // channel axis: NCHW for the ResNet (dim 1), NHWC for MediaPipe (dim 3); take the one the
-        // weight count divides
+        // output channels: every model's convolutions are NCHW in tract (the MediaPipe graphs transpose
+        // their NHWC input once); a matrix product's are its last axis
         let s = of.shape.as_concrete().unwrap();
-        let ch = if s.len() == 4 {
-            [s[1], s[3]].into_iter().find(|c| weights % c == 0 && *c > 1).unwrap_or(1)
-        } else {
-            *s.last().unwrap()
-        };
+        let ch = if s.len() == 4 { s[1] } else { *s.last().unwrap() };
         out.insert(node.id, out_elems as f64 * (weights / ch.max(1)) as f64);
     }
     out
