@@ -1,5 +1,6 @@
 //! The ONNX front end the engine loads its models with: tract-onnx's, with cheaper translations of
-//! `PRelu` and of 2x2 max pooling. Both were measured with `examples/profile_models.rs`.
+//! `PRelu` and of unpadded max pooling, plus a pass over the optimised model for constant padding. Each
+//! was found and measured with `examples/profile_models.rs` (tract 0.23; re-check when upgrading).
 //!
 //! tract-onnx 0.23 expands `PRelu(x, a)` into `Iff(0 < x, x, a·x)`: a comparison that writes a boolean
 //! tensor and a select, neither of which has a vectorised kernel. FaceMesh (23 PRelu) and the iris
