@@ -34,16 +34,15 @@ fn main() -> TractResult<()> {
 
 fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<()> {
     // STOCK=1: tract-onnx's own operator translations, without the engine's (face_engine::tract_ops)
-    let stock_only = std::env::var_os("STOCK").is_some();
-    let front = if stock_only { tract_onnx::onnx() } else { face_engine::tract_ops::onnx() };
-    let typed = front.model_for_path(path)?.with_input_fact(0, f32::fact(shape).into())?.into_typed()?;
+    let load = |front: tract_onnx::Onnx| front.model_for_path(path)?.with_input_fact(0, f32::fact(shape).into());
     // multiply-adds counted on tract-onnx's own translation (the same convolutions either way)
-    let stock = tract_onnx::onnx().model_for_path(path)?.with_input_fact(0, f32::fact(shape).into())?;
-    let macs = multiply_adds(&stock.into_typed()?.into_decluttered()?);
-    let mut optimized = typed.into_optimized()?;
-    if !stock_only {
-        optimized = face_engine::tract_ops::fast_pads(optimized)?;
-    }
+    let macs = multiply_adds(&load(tract_onnx::onnx())?.into_typed()?.into_decluttered()?);
+    let optimized = if std::env::var_os("STOCK").is_some() {
+        load(tract_onnx::onnx())?.into_optimized()?
+    } else {
+        face_engine::tract_ops::optimize(load(face_engine::tract_ops::onnx())?)?
+        // as the engine loads it
+    };
     let plan = optimized.into_runnable()?;
     let n: usize = shape.iter().product();
     let data: Vec<f32> = (0..n).map(|i| ((i * 7919) % 251) as f32 / 251.0).collect();

@@ -294,8 +294,7 @@ fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<(Plan,
     let shape: [usize; 4] = if nchw { [1, 3, hw, hw] } else { [1, hw, hw, 3] };
     let plan = model
         .with_input_fact(0, f32::fact(shape).into())
-        .and_then(|m| m.into_optimized())
-        .and_then(crate::tract_ops::fast_pads)
+        .and_then(crate::tract_ops::optimize)
         .and_then(|m| m.into_runnable())
         .map_err(err)?;
     Ok((plan, nchw))

@@ -256,6 +256,11 @@ impl Expansion for PreluMinMul {
     }
 }
 
+/// What the engine runs: `model` optimised by tract, then [`fast_pads`].
+pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
+    fast_pads(model.into_optimized()?)
+}
+
 /// Replaces every f32 constant-mode `Pad` of a model (optimised: code generation adds some) by
 /// [`PadConstantOp`].
 pub fn fast_pads(mut model: TypedModel) -> TractResult<TypedModel> {
