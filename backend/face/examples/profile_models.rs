@@ -1,10 +1,11 @@
 //! Development tool: where each model spends its time, per tract operator (numbers only).
-//! `cargo run --release -p face-engine --example profile_models -- [RUNS]`
+//! `cargo run --release -p face-engine --example profile_models -- [RUNS] [model-name-part]`
 //!
 //! Loads each ONNX file of `face-models/` the way the engine does (batch 1, optimised plan), feeds it a
 //! fixed pseudo-random input and times every node of the plan over RUNS runs (default 50). For
 //! convolutions and matrix products it also prints the multiply-adds, so the achieved GFLOP/s can be
-//! compared with what the CPU can do.
+//! compared with what the CPU can do. `STOCK=1` loads with tract-onnx's own translation instead of
+//! the engine's; `OP=<operator>` lists only that operator's nodes, `TOP=<n>` that many (default 12).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -88,8 +89,10 @@ fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<
     }
     let mut nodes: Vec<_> = per_node.iter().collect();
     nodes.sort_by(|a, b| b.1 .2.total_cmp(&a.1 .2));
+    // TOP=n: how many (default 12)
+    let top = std::env::var("TOP").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
     println!("  slowest nodes:");
-    for (id, (name, op, dt)) in nodes.iter().filter(|n| std::env::var("OP").map_or(true, |o| n.1 .1 == o)).take(12) {
+    for (id, (name, op, dt)) in nodes.iter().filter(|n| std::env::var("OP").map_or(true, |o| n.1 .1 == o)).take(top) {
         let ms = dt / runs as f64 * 1e3;
         println!("    #{id:<4} {op:<22} {ms:7.3} ms  {name}");
     }
