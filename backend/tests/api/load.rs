@@ -163,8 +163,18 @@ async fn monday_morning() {
         people.push((emp["id"].as_i64().unwrap(), subject, format!("yale{n:02}")));
     }
     let people = Arc::new(people);
-    // Bursts for whatever steps the server asks, built once per (person, steps).
-    let bursts: Arc<Mutex<HashMap<(usize, Vec<String>), Vec<Vec<u8>>>>> = Arc::default();
+    // Bursts for whatever steps the server asks, built once per (person, steps): the four two-step
+    // challenges the server issues (always a BLINK, no step twice in a row) before the clock starts, since
+    // on a real kiosk the frames come from the tablet's camera, not from this machine's cores; any other
+    // sequence lazily.
+    let mut prebuilt = HashMap::new();
+    for (who, person) in people.iter().enumerate() {
+        for steps in [["BLINK", "TURN_LEFT"], ["BLINK", "TURN_RIGHT"], ["TURN_LEFT", "BLINK"], ["TURN_RIGHT", "BLINK"]] {
+            let key = (who, steps.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            prebuilt.insert(key, person.1.burst_n(&steps, n_frames));
+        }
+    }
+    let bursts: Arc<Mutex<HashMap<(usize, Vec<String>), Vec<Vec<u8>>>>> = Arc::new(Mutex::new(prebuilt));
 
     let stats = Arc::new(Mutex::new(Stats::default()));
     let remaining = Arc::new(AtomicUsize::new(scans));
