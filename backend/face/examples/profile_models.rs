@@ -38,13 +38,15 @@ fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<
     let load = |front: tract_onnx::Onnx| front.model_for_path(path)?.with_input_fact(0, f32::fact(shape).into());
     // multiply-adds counted on tract-onnx's own translation (the same convolutions either way)
     let macs = multiply_adds(&load(tract_onnx::onnx())?.into_typed()?.into_decluttered()?);
-    let optimized = if std::env::var_os("STOCK").is_some() {
-        load(tract_onnx::onnx())?.into_optimized()?
+    let (optimized, planar) = if std::env::var_os("STOCK").is_some() {
+        (load(tract_onnx::onnx())?.into_optimized()?, false)
     } else {
-        face_engine::tract_ops::optimize(load(face_engine::tract_ops::onnx())?)?
         // as the engine loads it
+        face_engine::tract_ops::planar_input(face_engine::tract_ops::optimize(load(face_engine::tract_ops::onnx())?)?)?
     };
     let plan = optimized.into_runnable()?;
+    let shape: &[usize] =
+        &if planar { [shape[0], shape[3], shape[1], shape[2]] } else { [0, 1, 2, 3].map(|i| shape[i]) };
     let n: usize = shape.iter().product();
     let data: Vec<f32> = (0..n).map(|i| ((i * 7919) % 251) as f32 / 251.0).collect();
     let input: TValue = Tensor::from_shape(shape, &data)?.into();

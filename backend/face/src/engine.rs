@@ -193,11 +193,10 @@ impl FrameAnalysis {
 
 /// The loaded models. `Send + Sync`: share one `Arc<FaceEngine>`; concurrent calls are safe.
 pub struct FaceEngine {
-    detector: Plan,
-    mesh: Plan,
-    iris: Plan,
-    embedder: Plan,
-    embedder_nchw: bool,
+    detector: Model,
+    mesh: Model,
+    iris: Model,
+    embedder: Model,
     anchors: Vec<Point>,
     model_id: String,
     models_dir: PathBuf,
@@ -279,7 +278,37 @@ pub fn models_present(dir: &Path) -> bool {
 /// used, so its branch of the graph is pruned at load.
 const IRIS_CONTOUR_OUTPUT: &str = "output_eyes_contours_and_brows";
 
-fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<(Plan, bool), ModelError> {
+/// An optimised model of a square RGB input, and the layout it takes that input in.
+struct Model {
+    plan: Plan,
+    /// NCHW (planes), else NHWC (interleaved pixels).
+    planar: bool,
+}
+
+impl Model {
+    /// Runs the model on an `n x n` image given as interleaved (HWC) values, what the warps produce.
+    fn run(&self, n: usize, hwc: Vec<f32>) -> Result<TVec<TValue>, FaceError> {
+        if self.planar {
+            run(&self.plan, &[1, 3, n, n], hwc_to_chw(&hwc))
+        } else {
+            run(&self.plan, &[1, n, n, 3], hwc)
+        }
+    }
+}
+
+/// Interleaved RGB values to three planes.
+fn hwc_to_chw(hwc: &[f32]) -> Vec<f32> {
+    let pixels = hwc.len() / 3;
+    let mut out = vec![0f32; pixels * 3];
+    let (r, gb) = out.split_at_mut(pixels);
+    let (g, b) = gb.split_at_mut(pixels);
+    for (((p, r), g), b) in hwc.chunks_exact(3).zip(r).zip(g).zip(b) {
+        (*r, *g, *b) = (p[0], p[1], p[2]);
+    }
+    out
+}
+
+fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<Model, ModelError> {
     let err = |e: TractError| ModelError::Load { file: path.display().to_string(), reason: format!("{e:#}") };
     let mut model = crate::tract_ops::onnx().model_for_path(path).map_err(err)?;
     if let Some(name) = only_output {
@@ -292,12 +321,13 @@ fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<(Plan,
         dims.len() == 4 && dims[1] == Some(3) && dims[3] != Some(3)
     };
     let shape: [usize; 4] = if nchw { [1, 3, hw, hw] } else { [1, hw, hw, 3] };
-    let plan = model
+    let (optimized, transposed) = model
         .with_input_fact(0, f32::fact(shape).into())
         .and_then(crate::tract_ops::optimize)
-        .and_then(|m| m.into_runnable())
+        .and_then(crate::tract_ops::planar_input)
         .map_err(err)?;
-    Ok((plan, nchw))
+    let plan = optimized.into_runnable().map_err(err)?;
+    Ok(Model { plan, planar: nchw || transposed })
 }
 
 fn run(plan: &Plan, shape: &[usize], data: Vec<f32>) -> Result<TVec<TValue>, FaceError> {
@@ -327,16 +357,15 @@ impl FaceEngine {
     /// and optimises them. Errors name the missing or corrupt file.
     pub fn load(models_dir: &Path) -> Result<FaceEngine, ModelError> {
         verify_models(models_dir)?;
-        let (detector, _) = load_plan(&models_dir.join(DETECTOR_FILE), detect::INPUT_SIZE, None)?;
-        let (mesh, _) = load_plan(&models_dir.join(MESH_FILE), MESH_SIZE, None)?;
-        let (iris, _) = load_plan(&models_dir.join(IRIS_FILE), IRIS_SIZE, Some(IRIS_CONTOUR_OUTPUT))?;
-        let (embedder, embedder_nchw) = load_plan(&models_dir.join(EMBEDDER_FILE), CHIP_SIZE, None)?;
+        let detector = load_plan(&models_dir.join(DETECTOR_FILE), detect::INPUT_SIZE, None)?;
+        let mesh = load_plan(&models_dir.join(MESH_FILE), MESH_SIZE, None)?;
+        let iris = load_plan(&models_dir.join(IRIS_FILE), IRIS_SIZE, Some(IRIS_CONTOUR_OUTPUT))?;
+        let embedder = load_plan(&models_dir.join(EMBEDDER_FILE), CHIP_SIZE, None)?;
         let engine = FaceEngine {
             detector,
             mesh,
             iris,
             embedder,
-            embedder_nchw,
             anchors: detect::anchors(),
             model_id: DEFAULT_MODEL_ID.to_string(),
             models_dir: models_dir.to_path_buf(),
@@ -350,14 +379,14 @@ impl FaceEngine {
     fn self_check(&self) -> Result<(), ModelError> {
         let shape_err = |file: &str, e: FaceError| ModelError::Shape { file: file.to_string(), reason: e.to_string() };
         let n = detect::INPUT_SIZE;
-        let out = run(&self.detector, &[1, n, n, 3], vec![0.0; n * n * 3]).map_err(|e| shape_err(DETECTOR_FILE, e))?;
+        let out = self.detector.run(n, vec![0.0; n * n * 3]).map_err(|e| shape_err(DETECTOR_FILE, e))?;
         output_with_len(&out, detect::NUM_ANCHORS * detect::REG_STRIDE).map_err(|e| shape_err(DETECTOR_FILE, e))?;
         output_with_len(&out, detect::NUM_ANCHORS).map_err(|e| shape_err(DETECTOR_FILE, e))?;
-        let out = run(&self.mesh, &[1, MESH_SIZE, MESH_SIZE, 3], vec![0.0; MESH_SIZE * MESH_SIZE * 3])
-            .map_err(|e| shape_err(MESH_FILE, e))?;
+        let out =
+            self.mesh.run(MESH_SIZE, vec![0.0; MESH_SIZE * MESH_SIZE * 3]).map_err(|e| shape_err(MESH_FILE, e))?;
         output_with_len(&out, MESH_POINTS * 3).map_err(|e| shape_err(MESH_FILE, e))?;
-        let out = run(&self.iris, &[1, IRIS_SIZE, IRIS_SIZE, 3], vec![0.0; IRIS_SIZE * IRIS_SIZE * 3])
-            .map_err(|e| shape_err(IRIS_FILE, e))?;
+        let out =
+            self.iris.run(IRIS_SIZE, vec![0.0; IRIS_SIZE * IRIS_SIZE * 3]).map_err(|e| shape_err(IRIS_FILE, e))?;
         output_with_len(&out, 71 * 3).map_err(|e| shape_err(IRIS_FILE, e))?;
         let emb = self.embed_chip(&vec![128.0; CHIP_SIZE * CHIP_SIZE * 3]).map_err(|e| shape_err(EMBEDDER_FILE, e))?;
         if emb.len() != crate::embedding::EMBEDDING_DIM {
@@ -495,7 +524,7 @@ impl FaceEngine {
         for v in data.iter_mut() {
             *v = *v / 127.5 - 1.0;
         }
-        let out = run(&self.detector, &[1, n, n, 3], data)?;
+        let out = self.detector.run(n, data)?;
         let reg = output_with_len(&out, detect::NUM_ANCHORS * detect::REG_STRIDE)?;
         let logits = output_with_len(&out, detect::NUM_ANCHORS)?;
         let raw = detect::decode(reg, logits, &self.anchors, min_score);
@@ -511,7 +540,7 @@ impl FaceEngine {
         for v in data.iter_mut() {
             *v /= 255.0;
         }
-        let out = run(&self.mesh, &[1, MESH_SIZE, MESH_SIZE, 3], data)?;
+        let out = self.mesh.run(MESH_SIZE, data)?;
         let pts = output_with_len(&out, MESH_POINTS * 3)?;
         let presence = output_with_len(&out, 1).map(|v| detect::sigmoid(v[0])).unwrap_or(1.0);
         let zscale = crop_to_img.scale() as f32;
@@ -532,7 +561,7 @@ impl FaceEngine {
         for v in data.iter_mut() {
             *v /= 255.0;
         }
-        let out = run(&self.iris, &[1, IRIS_SIZE, IRIS_SIZE, 3], data)?;
+        let out = self.iris.run(IRIS_SIZE, data)?;
         let contour = output_with_len(&out, 71 * 3)?;
         Ok(contour.chunks_exact(3).take(16).map(|c| crop.apply(Point::new(c[0], c[1]))).collect())
     }
@@ -540,19 +569,7 @@ impl FaceEngine {
     /// Runs the ResNet on an aligned chip (HWC RGB 0..255). The graph normalises its input itself
     /// (`(x - mean) / 256`, see face-models/README.md), so raw pixels go in. Returns the raw 128 values.
     fn embed_chip(&self, chip: &[f32]) -> Result<Vec<f32>, FaceError> {
-        let n = CHIP_SIZE;
-        let (shape, data): ([usize; 4], Vec<f32>) = if self.embedder_nchw {
-            let mut d = vec![0f32; n * n * 3];
-            for i in 0..n * n {
-                for c in 0..3 {
-                    d[c * n * n + i] = chip[i * 3 + c];
-                }
-            }
-            ([1, 3, n, n], d)
-        } else {
-            ([1, n, n, 3], chip.to_vec())
-        };
-        let out = run(&self.embedder, &shape, data)?;
+        let out = self.embedder.run(CHIP_SIZE, chip.to_vec())?;
         Ok(output_with_len(&out, crate::embedding::EMBEDDING_DIM)?.to_vec())
     }
 
