@@ -10,6 +10,8 @@
 //! `LOAD_CAPTURE_MS` (default 3000) capturing the burst the challenge asks for, send the full 12-frame (`LOAD_FRAMES`, 8-20)
 //! `attend` request, show the result for `LOAD_THINK_MS` (default 2000) while the next person steps up.
 //! `LOAD_CAPTURE_MS=0 LOAD_THINK_MS=0` is a stampede: every kiosk sends back to back, all at once.
+//! All kiosks start at the same instant unless `LOAD_STAGGER_MS` spreads their first challenges evenly
+//! over that many milliseconds (people reaching 20 doors independently rather than on a starting gun).
 //! Meanwhile `LOAD_OWNERS` owners (default 2) browse the dashboard and the attendance list, one page load
 //! per `LOAD_OWNER_PAUSE_MS` (default 1000). `LOAD_SCANS` attend requests in all (default 300).
 //!
@@ -85,8 +87,9 @@ async fn timed(req: reqwest::RequestBuilder) -> (f64, u16, String, Value) {
 #[derive(Default)]
 struct Stats {
     attend_ms: Vec<f64>,
-    /// The same requests split: each kiosk's first scan (all kiosks start together, so these arrive at
-    /// once) and the later ones (by then the kiosks have drifted apart as people would).
+    /// The same requests split: each kiosk's first scan (without `LOAD_STAGGER_MS` all kiosks start
+    /// together, so these arrive at once) and the later ones (by then the kiosks have drifted apart as
+    /// people would).
     first_round_ms: Vec<f64>,
     later_ms: Vec<f64>,
     challenge_ms: Vec<f64>,
@@ -117,6 +120,9 @@ async fn monday_morning() {
     let capture = Duration::from_millis(env_usize("LOAD_CAPTURE_MS", 3000) as u64);
     let think = Duration::from_millis(env_usize("LOAD_THINK_MS", 2000) as u64);
     let owner_pause = Duration::from_millis(env_usize("LOAD_OWNER_PAUSE_MS", 1000) as u64);
+    // 0: every kiosk asks its first challenge at the same instant (the worst case). n: kiosk k starts
+    // k·n/kiosks ms later, as doors whose first people step up independently within n ms.
+    let stagger = Duration::from_millis(env_usize("LOAD_STAGGER_MS", 0) as u64);
     // 12 frames by default (the kiosk benchmark's burst); the kiosk page sends 20 for BLINK + a turn.
     let n_frames = env_usize("LOAD_FRAMES", 12).clamp(8, 20);
     let t = target().await;
@@ -169,7 +175,8 @@ async fn monday_morning() {
     // sequence lazily.
     let mut prebuilt = HashMap::new();
     for (who, person) in people.iter().enumerate() {
-        for steps in [["BLINK", "TURN_LEFT"], ["BLINK", "TURN_RIGHT"], ["TURN_LEFT", "BLINK"], ["TURN_RIGHT", "BLINK"]] {
+        for steps in [["BLINK", "TURN_LEFT"], ["BLINK", "TURN_RIGHT"], ["TURN_LEFT", "BLINK"], ["TURN_RIGHT", "BLINK"]]
+        {
             let key = (who, steps.iter().map(|s| s.to_string()).collect::<Vec<_>>());
             prebuilt.insert(key, person.1.burst_n(&steps, n_frames));
         }
@@ -213,6 +220,7 @@ async fn monday_morning() {
         let (base, stats, remaining, people, bursts) =
             (base.clone(), stats.clone(), remaining.clone(), people.clone(), bursts.clone());
         kiosk_tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(stagger * k as u32 / kiosks as u32).await;
             let client = Client::new();
             let mut i = 0usize;
             while remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
@@ -312,6 +320,7 @@ async fn monday_morning() {
         "kiosks": kiosks, "owners": owners, "scans": scans, "frames_per_scan": n_frames,
         "people": people.len(), "people_left_out": left_out,
         "capture_ms": capture.as_millis() as u64, "think_ms": think.as_millis() as u64,
+        "stagger_ms": stagger.as_millis() as u64,
         "elapsed_s": (elapsed * 10.0).round() / 10.0,
         "attend_per_s": ((ok as f64 / elapsed) * 100.0).round() / 100.0,
         "attend_ms": summary(&mut s.attend_ms),
