@@ -47,4 +47,6 @@ LOAD_URL="http://127.0.0.1:$PORT" LOAD_DATABASE_URL="$MYSQL/$DB" LOAD_OWNER_EMAI
   >"$DIR/driver.log" 2>&1 || status=$?
 grep -E '^\{"attend_ms|panicked|test result' "$DIR/driver.log" || tail -20 "$DIR/driver.log"
 echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status 2>/dev/null | awk '{print $2 " kB"}')" >&2
+# user + system CPU of the server over the whole run (registration of the test people included)
+echo "server CPU: $(awk -v t="$(getconf CLK_TCK)" '{printf "%.1f s", ($14 + $15) / t}' "/proc/$SERVER/stat" 2>/dev/null)" >&2
 exit $status
