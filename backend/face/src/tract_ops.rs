@@ -18,6 +18,9 @@
 //! borders tract's code generation puts in front of padded convolutions) ran through ndarray's
 //! n-dimensional slice assignment, ~6 ns per value: 1 ms of each ResNet run. [`fast_pads`] swaps those
 //! nodes of an optimised model for [`PadConstantOp`], a row copy.
+//!
+//! Every model starts by transposing its NHWC input, another general n-dimensional copy; [`planar_input`]
+//! makes the optimised model take NCHW instead (the engine lays out the planes).
 
 use tract_onnx::model::ParsingContext;
 use tract_onnx::pb::NodeProto;
