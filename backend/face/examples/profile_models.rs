@@ -45,8 +45,8 @@ fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<
         face_engine::tract_ops::planar_input(face_engine::tract_ops::optimize(load(face_engine::tract_ops::onnx())?)?)?
     };
     let plan = optimized.into_runnable()?;
-    let shape: &[usize] =
-        &if planar { [shape[0], shape[3], shape[1], shape[2]] } else { [0, 1, 2, 3].map(|i| shape[i]) };
+    let nchw = [shape[0], shape[3], shape[1], shape[2]];
+    let shape = if planar { &nchw[..] } else { shape };
     let n: usize = shape.iter().product();
     let data: Vec<f32> = (0..n).map(|i| ((i * 7919) % 251) as f32 / 251.0).collect();
     let input: TValue = Tensor::from_shape(shape, &data)?.into();

@@ -286,13 +286,16 @@ struct Model {
 }
 
 impl Model {
-    /// Runs the model on an `n x n` image given as interleaved (HWC) values, what the warps produce.
-    fn run(&self, n: usize, hwc: Vec<f32>) -> Result<TVec<TValue>, FaceError> {
-        if self.planar {
-            run(&self.plan, &[1, 3, n, n], hwc_to_chw(&hwc))
+    /// Runs the model on an `n x n` image given as interleaved (HWC) values, what the warps produce
+    /// (copied once into the input tensor, as planes when the model takes them).
+    fn run(&self, n: usize, hwc: &[f32]) -> Result<TVec<TValue>, FaceError> {
+        let input = if self.planar {
+            tract_ndarray::Array4::from_shape_vec((1, 3, n, n), hwc_to_chw(hwc)).map(Tensor::from)
         } else {
-            run(&self.plan, &[1, n, n, 3], hwc)
-        }
+            tract_ndarray::Array4::from_shape_vec((1, n, n, 3), hwc.to_vec()).map(Tensor::from)
+        };
+        let input = input.map_err(|e| FaceError::Inference(e.to_string()))?;
+        self.plan.run(tvec!(input.into())).map_err(|e| FaceError::Inference(format!("{e:#}")))
     }
 }
 
@@ -328,11 +331,6 @@ fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<Model,
         .map_err(err)?;
     let plan = optimized.into_runnable().map_err(err)?;
     Ok(Model { plan, planar: nchw || transposed })
-}
-
-fn run(plan: &Plan, shape: &[usize], data: Vec<f32>) -> Result<TVec<TValue>, FaceError> {
-    let t = Tensor::from_shape(shape, &data).map_err(|e| FaceError::Inference(e.to_string()))?;
-    plan.run(tvec!(t.into())).map_err(|e| FaceError::Inference(format!("{e:#}")))
 }
 
 /// Finds the output with exactly `len` elements.
@@ -379,14 +377,14 @@ impl FaceEngine {
     fn self_check(&self) -> Result<(), ModelError> {
         let shape_err = |file: &str, e: FaceError| ModelError::Shape { file: file.to_string(), reason: e.to_string() };
         let n = detect::INPUT_SIZE;
-        let out = self.detector.run(n, vec![0.0; n * n * 3]).map_err(|e| shape_err(DETECTOR_FILE, e))?;
+        let out = self.detector.run(n, &vec![0.0; n * n * 3]).map_err(|e| shape_err(DETECTOR_FILE, e))?;
         output_with_len(&out, detect::NUM_ANCHORS * detect::REG_STRIDE).map_err(|e| shape_err(DETECTOR_FILE, e))?;
         output_with_len(&out, detect::NUM_ANCHORS).map_err(|e| shape_err(DETECTOR_FILE, e))?;
         let out =
-            self.mesh.run(MESH_SIZE, vec![0.0; MESH_SIZE * MESH_SIZE * 3]).map_err(|e| shape_err(MESH_FILE, e))?;
+            self.mesh.run(MESH_SIZE, &vec![0.0; MESH_SIZE * MESH_SIZE * 3]).map_err(|e| shape_err(MESH_FILE, e))?;
         output_with_len(&out, MESH_POINTS * 3).map_err(|e| shape_err(MESH_FILE, e))?;
         let out =
-            self.iris.run(IRIS_SIZE, vec![0.0; IRIS_SIZE * IRIS_SIZE * 3]).map_err(|e| shape_err(IRIS_FILE, e))?;
+            self.iris.run(IRIS_SIZE, &vec![0.0; IRIS_SIZE * IRIS_SIZE * 3]).map_err(|e| shape_err(IRIS_FILE, e))?;
         output_with_len(&out, 71 * 3).map_err(|e| shape_err(IRIS_FILE, e))?;
         let emb = self.embed_chip(&vec![128.0; CHIP_SIZE * CHIP_SIZE * 3]).map_err(|e| shape_err(EMBEDDER_FILE, e))?;
         if emb.len() != crate::embedding::EMBEDDING_DIM {
@@ -524,7 +522,7 @@ impl FaceEngine {
         for v in data.iter_mut() {
             *v = *v / 127.5 - 1.0;
         }
-        let out = self.detector.run(n, data)?;
+        let out = self.detector.run(n, &data)?;
         let reg = output_with_len(&out, detect::NUM_ANCHORS * detect::REG_STRIDE)?;
         let logits = output_with_len(&out, detect::NUM_ANCHORS)?;
         let raw = detect::decode(reg, logits, &self.anchors, min_score);
@@ -540,7 +538,7 @@ impl FaceEngine {
         for v in data.iter_mut() {
             *v /= 255.0;
         }
-        let out = self.mesh.run(MESH_SIZE, data)?;
+        let out = self.mesh.run(MESH_SIZE, &data)?;
         let pts = output_with_len(&out, MESH_POINTS * 3)?;
         let presence = output_with_len(&out, 1).map(|v| detect::sigmoid(v[0])).unwrap_or(1.0);
         let zscale = crop_to_img.scale() as f32;
@@ -561,7 +559,7 @@ impl FaceEngine {
         for v in data.iter_mut() {
             *v /= 255.0;
         }
-        let out = self.iris.run(IRIS_SIZE, data)?;
+        let out = self.iris.run(IRIS_SIZE, &data)?;
         let contour = output_with_len(&out, 71 * 3)?;
         Ok(contour.chunks_exact(3).take(16).map(|c| crop.apply(Point::new(c[0], c[1]))).collect())
     }
@@ -569,7 +567,7 @@ impl FaceEngine {
     /// Runs the ResNet on an aligned chip (HWC RGB 0..255). The graph normalises its input itself
     /// (`(x - mean) / 256`, see face-models/README.md), so raw pixels go in. Returns the raw 128 values.
     fn embed_chip(&self, chip: &[f32]) -> Result<Vec<f32>, FaceError> {
-        let out = self.embedder.run(CHIP_SIZE, chip.to_vec())?;
+        let out = self.embedder.run(CHIP_SIZE, chip)?;
         Ok(output_with_len(&out, crate::embedding::EMBEDDING_DIM)?.to_vec())
     }
 
