@@ -311,7 +311,8 @@ fn hwc_to_chw(hwc: &[f32]) -> Vec<f32> {
     out
 }
 
-fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<Model, ModelError> {
+/// Loads and optimises one model (`amx`: see [`crate::tract_ops::optimize`]).
+fn load_plan(path: &Path, hw: usize, only_output: Option<&str>, amx: bool) -> Result<Model, ModelError> {
     let err = |e: TractError| ModelError::Load { file: path.display().to_string(), reason: format!("{e:#}") };
     let mut model = crate::tract_ops::onnx().model_for_path(path).map_err(err)?;
     if let Some(name) = only_output {
@@ -326,7 +327,7 @@ fn load_plan(path: &Path, hw: usize, only_output: Option<&str>) -> Result<Model,
     let shape: [usize; 4] = if nchw { [1, 3, hw, hw] } else { [1, hw, hw, 3] };
     let (optimized, transposed) = model
         .with_input_fact(0, f32::fact(shape).into())
-        .and_then(crate::tract_ops::optimize)
+        .and_then(|m| crate::tract_ops::optimize(m, amx))
         .and_then(crate::tract_ops::planar_input)
         .map_err(err)?;
     let plan = optimized.into_runnable().map_err(err)?;
@@ -355,10 +356,10 @@ impl FaceEngine {
     /// and optimises them. Errors name the missing or corrupt file.
     pub fn load(models_dir: &Path) -> Result<FaceEngine, ModelError> {
         verify_models(models_dir)?;
-        let detector = load_plan(&models_dir.join(DETECTOR_FILE), detect::INPUT_SIZE, None)?;
-        let mesh = load_plan(&models_dir.join(MESH_FILE), MESH_SIZE, None)?;
-        let iris = load_plan(&models_dir.join(IRIS_FILE), IRIS_SIZE, Some(IRIS_CONTOUR_OUTPUT))?;
-        let embedder = load_plan(&models_dir.join(EMBEDDER_FILE), CHIP_SIZE, None)?;
+        let detector = load_plan(&models_dir.join(DETECTOR_FILE), detect::INPUT_SIZE, None, false)?;
+        let mesh = load_plan(&models_dir.join(MESH_FILE), MESH_SIZE, None, false)?;
+        let iris = load_plan(&models_dir.join(IRIS_FILE), IRIS_SIZE, Some(IRIS_CONTOUR_OUTPUT), false)?;
+        let embedder = load_plan(&models_dir.join(EMBEDDER_FILE), CHIP_SIZE, None, true)?;
         let engine = FaceEngine {
             detector,
             mesh,

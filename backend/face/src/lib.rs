@@ -6,6 +6,7 @@
 //! writes or logs pixels.
 
 pub mod align;
+pub mod amx;
 pub mod decode;
 pub mod detect;
 pub mod embedding;
