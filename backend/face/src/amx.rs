@@ -231,6 +231,17 @@ impl Grid {
         (t / self.k) * self.wp + t % self.k
     }
 
+    /// Whether tap `t` reads any input value for some output, i.e. is not all border: on maps smaller
+    /// than the kernel (the ResNet's last 3x3 convolution runs on a 1x1 map) the others are skipped,
+    /// with their weights (their products are all zero).
+    fn tap_reads_input(&self, t: usize) -> bool {
+        let covers = |d: usize, n: usize| {
+            let out = n + 2 * self.pad + 1 - self.k; // outputs along this axis
+            d < n + self.pad && d + out > self.pad // input rows d - pad ..= d - pad + out - 1 meet 0..n
+        };
+        covers(t / self.k, self.h) && covers(t % self.k, self.w)
+    }
+
     /// The CHW input (`cin` channels) as bordered planes of channel pairs, hi and lo parts, `cin_p`
     /// channels (the rest zero).
     fn pairs(&self, x: &[f32], cin: usize, cin_p: usize, hi: &mut Vec<u32>, lo: &mut Vec<u32>) {
@@ -339,7 +350,7 @@ mod x86 {
         for mb in (0..conv.cout_tiles).step_by(2) {
             for n0 in (0..g.n).step_by(32) {
                 asm!("tilezero tmm0", "tilezero tmm1", "tilezero tmm2", "tilezero tmm3", options(nostack, nomem));
-                for tap in 0..taps {
+                for tap in (0..taps).filter(|&t| g.tap_reads_input(t)) {
                     let off = g.tap_offset(tap);
                     for cb in 0..cblocks {
                         let a = ((mb * taps + tap) * cblocks + cb) * TILE;
@@ -503,6 +514,8 @@ mod tests {
             (32, 64, 3, 2, 35, 35),
             (3, 32, 7, 2, 30, 31),
             (64, 64, 3, 2, 8, 9),
+            (64, 32, 3, 1, 1, 1),
+            (32, 32, 5, 1, 2, 1),
         ];
         for (cin, cout, k, stride, h, w) in cases {
             let x = pseudo_random(cin * h * w, 1);
