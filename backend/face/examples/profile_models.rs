@@ -4,7 +4,7 @@
 //! Loads each ONNX file of `face-models/` the way the engine does (batch 1, optimised plan), feeds it a
 //! fixed pseudo-random input and times every node of the plan over RUNS runs (default 50). For
 //! convolutions and matrix products it also prints the multiply-adds, so the achieved GFLOP/s can be
-//! compared with what the CPU can do. `FACE_AMX=0` keeps the ResNet on tract's kernels; `STOCK=1` loads
+//! compared with what the CPU can do. `FACE_AMX=0` keeps every model on tract's kernels; `STOCK=1` loads
 //! with tract-onnx's own translation instead of the engine's; `OP=<operator>` lists only that operator's
 //! nodes, `TOP=<n>` that many (default 12).
 
@@ -42,8 +42,8 @@ fn profile(path: &std::path::Path, shape: &[usize], runs: usize) -> TractResult<
     let (optimized, planar) = if std::env::var_os("STOCK").is_some() {
         (load(tract_onnx::onnx())?.into_optimized()?, false)
     } else {
-        // as the engine loads it (AMX convolutions, where the CPU has them, for the embedding network only)
-        let amx = path.to_string_lossy().contains("resnet");
+        // as the engine loads it (AMX convolutions, where the CPU has them, for the models it picks)
+        let amx = path.file_name().and_then(|f| f.to_str()).is_some_and(face_engine::engine::uses_amx);
         face_engine::tract_ops::planar_input(face_engine::tract_ops::optimize(
             load(face_engine::tract_ops::onnx())?,
             amx,

@@ -48,9 +48,10 @@ const TILE: usize = 16 * 32;
 /// A 2-D convolution (square `k x k` kernel, no groups, dilation 1) of one of the two shapes this path
 /// covers, its kernel packed for AMX:
 /// - stride 1 with "same" zero padding (`k` odd, `k/2` on each side);
-/// - stride 2 without padding, computed as a stride-1 convolution of the input's 2x2 space-to-depth
-///   rearrangement (4x the channels, half the height and width) with a `ceil(k/2)` kernel (the ResNet's
-///   7x7 first layer and its 3x3 down-sampling layers; the taps the rearrangement adds have zero weights).
+/// - stride 2 with any zero padding, computed as a stride-1 convolution of the (padded) input's 2x2
+///   space-to-depth rearrangement (4x the channels, half the height and width) with a `ceil(k/2)` kernel
+///   (the ResNet's 7x7 first layer and its 3x3 down-sampling layers, the MediaPipe models' first layer;
+///   the taps the rearrangement adds have zero weights).
 ///
 /// Channels are zero-padded to multiples of 32 inside.
 #[derive(Debug)]
@@ -64,6 +65,8 @@ pub struct Conv {
     cout: usize,
     cout_tiles: usize,
     space_to_depth: bool,
+    /// zero padding (top, left, bottom, right) applied in the space-to-depth rearrangement
+    s2d_pad: [usize; 4],
     /// Kernel as `[cout/16][tap][cin/32]` tiles of 16 output channels x 32 input channels, hi and lo parts.
     w_hi: Vec<u16>,
     w_lo: Vec<u16>,
@@ -72,9 +75,18 @@ pub struct Conv {
 
 impl Conv {
     /// `kernel` in OIHW order (`cout x cin x k x k`), `bias` one value per output channel; `stride` 1
-    /// ("same" padding) or 2 (no padding). `None` for a shape this path does not cover.
-    pub fn new(kernel: &[f32], bias: &[f32], cout: usize, cin: usize, k: usize, stride: usize) -> Option<Conv> {
-        let covered = (stride == 1 && k % 2 == 1 || stride == 2)
+    /// ("same" padding: `pads` all `k/2`) or 2 (any `pads`: top, left, bottom, right). `None` for a shape
+    /// this path does not cover.
+    pub fn new(
+        kernel: &[f32],
+        bias: &[f32],
+        cout: usize,
+        cin: usize,
+        k: usize,
+        stride: usize,
+        pads: [usize; 4],
+    ) -> Option<Conv> {
+        let covered = (stride == 1 && k % 2 == 1 && pads == [k / 2; 4] || stride == 2)
             && k > 0
             && cin > 0
             && cout > 0
@@ -115,6 +127,7 @@ impl Conv {
             cout,
             cout_tiles,
             space_to_depth,
+            s2d_pad: if space_to_depth { pads } else { [0; 4] },
             w_hi,
             w_lo,
             bias: bias.to_vec(),
@@ -127,7 +140,8 @@ impl Conv {
 
     /// Output height and width for an `h x w` input.
     pub fn output_size(&self, h: usize, w: usize) -> (usize, usize) {
-        let (h, w) = if self.space_to_depth { (h.div_ceil(2), w.div_ceil(2)) } else { (h, w) };
+        let [t, l, b, r] = self.s2d_pad;
+        let (h, w) = if self.space_to_depth { ((h + t + b).div_ceil(2), (w + l + r).div_ceil(2)) } else { (h, w) };
         (h + 2 * self.pad + 1 - self.k, w + 2 * self.pad + 1 - self.k)
     }
 
@@ -140,8 +154,7 @@ impl Conv {
         let mut out = vec![0f32; self.cout * oh * ow];
         SCRATCH.with_borrow_mut(|s| {
             let g = if self.space_to_depth {
-                let (h2, w2) = (h.div_ceil(2), w.div_ceil(2));
-                space_to_depth(x, self.cin, h, w, &mut s.rearranged);
+                let (h2, w2) = space_to_depth(x, self.cin, h, w, self.s2d_pad, &mut s.rearranged);
                 let g = Grid::new(self.k, self.pad, h2, w2);
                 g.pairs(&s.rearranged, self.cin * 4, self.cin_tiles * 32, &mut s.x_hi, &mut s.x_lo);
                 g
@@ -182,24 +195,29 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
-/// CHW `c x h x w` to `4c x ceil(h/2) x ceil(w/2)`: channel `4c + 2dy + dx` holds the pixels at
-/// `(2y + dy, 2x + dx)` (zero past the edge).
-fn space_to_depth(x: &[f32], c: usize, h: usize, w: usize, out: &mut Vec<f32>) {
-    let (h2, w2) = (h.div_ceil(2), w.div_ceil(2));
+/// CHW `c x h x w`, zero-padded by `pad` (top, left, bottom, right), to `4c x ceil(h'/2) x ceil(w'/2)`
+/// (`h'`, `w'` the padded size): channel `4c + 2dy + dx` holds the padded image's pixels at `(2y + dy,
+/// 2x + dx)` (zero past the edge). Returns the rearranged height and width.
+fn space_to_depth(x: &[f32], c: usize, h: usize, w: usize, pad: [usize; 4], out: &mut Vec<f32>) -> (usize, usize) {
+    let [top, left, bottom, right] = pad;
+    let (h2, w2) = ((h + top + bottom).div_ceil(2), (w + left + right).div_ceil(2));
     out.clear();
     out.resize(4 * c * h2 * w2, 0.0);
     for ch in 0..c {
         for y in 0..h {
-            let row = &x[(ch * h + y) * w..][..w];
+            let (py, row) = (y + top, &x[(ch * h + y) * w..][..w]);
             for dx in 0..2 {
-                let plane = (ch * 4 + (y % 2) * 2 + dx) * h2 * w2;
-                let dst = &mut out[plane + (y / 2) * w2..][..w2];
-                for (d, v) in dst.iter_mut().zip(row.iter().skip(dx).step_by(2)) {
+                // the source columns landing in this column phase, and where the first one goes
+                let first = (dx + 2 - left % 2) % 2;
+                let plane = (ch * 4 + (py % 2) * 2 + dx) * h2 * w2;
+                let dst = &mut out[plane + (py / 2) * w2 + (first + left) / 2..][..w.saturating_sub(first).div_ceil(2)];
+                for (d, v) in dst.iter_mut().zip(row.iter().skip(first).step_by(2)) {
                     *d = *v;
                 }
             }
         }
     }
+    (h2, w2)
 }
 
 /// Geometry of the bordered layout for one input size.
@@ -441,7 +459,7 @@ mod tests {
             .collect()
     }
 
-    /// The direct definition, in f64: stride 1 with "same" padding or stride 2 without.
+    /// The direct definition, in f64, with zero padding `pads` (top, left, bottom, right).
     #[allow(clippy::too_many_arguments)]
     fn reference(
         x: &[f32],
@@ -451,11 +469,12 @@ mod tests {
         cout: usize,
         k: usize,
         stride: usize,
+        pads: [usize; 4],
         h: usize,
         w: usize,
     ) -> Vec<f64> {
-        let p = if stride == 1 { (k / 2) as isize } else { 0 };
-        let (oh, ow) = ((h + 2 * p as usize - k) / stride + 1, (w + 2 * p as usize - k) / stride + 1);
+        let [t, l, b, r] = pads;
+        let (oh, ow) = ((h + t + b - k) / stride + 1, (w + l + r - k) / stride + 1);
         let mut out = vec![0f64; cout * oh * ow];
         for co in 0..cout {
             for y in 0..oh {
@@ -464,8 +483,8 @@ mod tests {
                     for ci in 0..cin {
                         for ky in 0..k {
                             for kx in 0..k {
-                                let iy = (y * stride + ky) as isize - p;
-                                let ix = (xx * stride + kx) as isize - p;
+                                let iy = (y * stride + ky) as isize - t as isize;
+                                let ix = (xx * stride + kx) as isize - l as isize;
                                 if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
                                     continue;
                                 }
@@ -492,9 +511,10 @@ mod tests {
 
     #[test]
     fn shapes_outside_the_path_are_refused() {
-        assert!(Conv::new(&[0.0; 32 * 32 * 4], &[0.0; 32], 32, 32, 2, 1).is_none(), "even kernel, same padding");
-        assert!(Conv::new(&[0.0; 32 * 32 * 9], &[0.0; 32], 32, 32, 3, 3).is_none(), "stride 3");
-        assert!(Conv::new(&[0.0; 32 * 32 * 9], &[0.0; 31], 32, 32, 3, 1).is_none(), "bias length");
+        assert!(Conv::new(&[0.0; 32 * 32 * 4], &[0.0; 32], 32, 32, 2, 1, [1; 4]).is_none(), "even kernel, stride 1");
+        assert!(Conv::new(&[0.0; 32 * 32 * 9], &[0.0; 32], 32, 32, 3, 1, [0; 4]).is_none(), "stride 1 unpadded");
+        assert!(Conv::new(&[0.0; 32 * 32 * 9], &[0.0; 32], 32, 32, 3, 3, [0; 4]).is_none(), "stride 3");
+        assert!(Conv::new(&[0.0; 32 * 32 * 9], &[0.0; 31], 32, 32, 3, 1, [1; 4]).is_none(), "bias length");
     }
 
     #[test]
@@ -505,26 +525,31 @@ mod tests {
         }
         // the ResNet's shapes (3x3 same, 3x3 / 2, its 7x7 / 2 first layer on 3 channels), channel counts
         // that need padding, odd sizes, 1x1 and 5x5 kernels
+        let same = |k: usize| [k / 2; 4];
         let cases = [
-            (32, 32, 3, 1, 35, 35),
-            (64, 96, 3, 1, 9, 7),
-            (128, 32, 1, 1, 5, 5),
-            (32, 64, 5, 1, 6, 11),
-            (24, 40, 3, 1, 8, 8),
-            (32, 64, 3, 2, 35, 35),
-            (3, 32, 7, 2, 30, 31),
-            (64, 64, 3, 2, 8, 9),
-            (64, 32, 3, 1, 1, 1),
-            (32, 32, 5, 1, 2, 1),
+            (32, 32, 3, 1, same(3), 35, 35),
+            (64, 96, 3, 1, same(3), 9, 7),
+            (128, 32, 1, 1, same(1), 5, 5),
+            (32, 64, 5, 1, same(5), 6, 11),
+            (24, 40, 3, 1, same(3), 8, 8),
+            (32, 64, 3, 2, [0; 4], 35, 35),
+            (3, 32, 7, 2, [0; 4], 30, 31),
+            (64, 64, 3, 2, [0; 4], 8, 9),
+            (64, 32, 3, 1, same(3), 1, 1),
+            (32, 32, 5, 1, same(5), 2, 1),
+            // the MediaPipe models' first layers ("same" padding at stride 2: more after than before)
+            (3, 24, 5, 2, [1, 1, 2, 2], 16, 16),
+            (3, 16, 3, 2, [0, 0, 1, 1], 12, 12),
+            (5, 32, 3, 2, [1, 0, 0, 1], 7, 8),
         ];
-        for (cin, cout, k, stride, h, w) in cases {
+        for (cin, cout, k, stride, pads, h, w) in cases {
             let x = pseudo_random(cin * h * w, 1);
             let kernel = pseudo_random(cout * cin * k * k, 2);
             let bias = pseudo_random(cout, 3);
-            let conv = Conv::new(&kernel, &bias, cout, cin, k, stride).expect("covered shape");
+            let conv = Conv::new(&kernel, &bias, cout, cin, k, stride, pads).expect("covered shape");
             let got = conv.run(&x, h, w);
-            let want = reference(&x, &kernel, &bias, cin, cout, k, stride, h, w);
-            assert_eq!(got.len(), want.len(), "{cin}x{cout} k{k}/{stride} {h}x{w}: output size");
+            let want = reference(&x, &kernel, &bias, cin, cout, k, stride, pads, h, w);
+            assert_eq!(got.len(), want.len(), "{cin}x{cout} k{k}/{stride} {pads:?} {h}x{w}: output size");
             let (oh, ow) = conv.output_size(h, w);
             assert_eq!(cout * oh * ow, want.len());
             let terms = (cin * k * k) as f64;
@@ -532,7 +557,7 @@ mod tests {
                 // the split leaves ~2^-16 of each product (plain bf16 would leave ~2^-9: 100x this bound)
                 assert!(
                     (*g as f64 - r).abs() <= 4e-5 * terms.sqrt(),
-                    "{cin}x{cout} k{k}/{stride} {h}x{w} at {i}: {g} vs {r}"
+                    "{cin}x{cout} k{k}/{stride} {pads:?} {h}x{w} at {i}: {g} vs {r}"
                 );
             }
         }

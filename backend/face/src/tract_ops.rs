@@ -264,9 +264,7 @@ impl Expansion for PreluMinMul {
 /// What the engine runs: `model` decluttered by tract, with `amx` its convolutions moved to AMX where
 /// [`amx_convs`] can (and the CPU has it), optimised by tract, then [`fast_pads`].
 ///
-/// The engine asks for AMX only for the embedding network: the MediaPipe models' few eligible
-/// convolutions (thin channels on small maps) ran slower there than in tract (profile_models: the iris
-/// model's two largest 0.20 and 0.11 ms against 0.07 and 0.05).
+/// The engine picks the models ([`crate::engine::uses_amx`]).
 pub fn optimize(model: InferenceModel, amx: bool) -> TractResult<TypedModel> {
     let typed = model.into_typed()?.into_decluttered()?;
     let typed = if amx && crate::amx::available() { amx_convs(typed)? } else { typed };
@@ -275,7 +273,7 @@ pub fn optimize(model: InferenceModel, amx: bool) -> TractResult<TypedModel> {
 
 /// Replaces every convolution of a decluttered model that [`crate::amx::Conv`] covers (f32, NCHW of
 /// batch 1 and fixed size, square kernel, dilation 1, no groups, stride 1 with "same" padding or stride 2
-/// without, constant kernel and bias) by [`AmxConvOp`].
+/// with any zero padding, constant kernel and bias) by [`AmxConvOp`].
 pub fn amx_convs(mut model: TypedModel) -> TractResult<TypedModel> {
     let ids: Vec<usize> = model.nodes.iter().filter(|n| n.op_is::<Conv>()).map(|n| n.id).collect();
     for id in ids {
@@ -300,14 +298,13 @@ fn amx_conv_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<AmxC
     } else {
         return Ok(None);
     };
-    // stride 1 with "same" padding, stride 2 without
-    let padding_fits = match &spec.padding {
-        PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, _) => {
-            let want = |k: usize| if stride == 1 { k / 2 } else { 0 };
-            k.len() == 2 && b.iter().chain(a.iter()).zip([k[0], k[1], k[0], k[1]]).all(|(&p, k)| p == want(k))
+    // top, left, bottom, right (`amx::Conv::new` says which it covers)
+    let pads = match &spec.padding {
+        PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, false) if b.len() == 2 && a.len() == 2 => {
+            [b[0], b[1], a[0], a[1]]
         }
-        PaddingSpec::Valid => stride == 2,
-        _ => false,
+        PaddingSpec::Valid => [0; 4],
+        _ => return Ok(None),
     };
     let input = model.outlet_fact(node.inputs[0])?;
     let shape: Option<Vec<usize>> = input.shape.iter().map(|d| d.to_usize().ok()).collect();
@@ -317,7 +314,6 @@ fn amx_conv_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<AmxC
         && spec.data_format == DataFormat::NCHW
         && k.len() == 2
         && k[0] == k[1]
-        && padding_fits
         && all(&spec.dilations, 1)
         && input.datum_type == f32::datum_type()
         && node.inputs.len() == 3;
@@ -336,7 +332,11 @@ fn amx_conv_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<AmxC
         bias = vec![bias[0]; cout];
     }
     let kernel = values(kernel)?;
-    Ok(crate::amx::Conv::new(&kernel, &bias, cout, cin, k[0], stride).map(|c| AmxConvOp { conv: Arc::new(c), h, w }))
+    Ok(crate::amx::Conv::new(&kernel, &bias, cout, cin, k[0], stride, pads).map(|c| AmxConvOp {
+        conv: Arc::new(c),
+        h,
+        w,
+    }))
 }
 
 /// A convolution run by [`crate::amx::Conv`] on an NCHW input of batch 1 and size `h x w`.
