@@ -32,7 +32,7 @@ pub fn available() -> bool {
 #[inline]
 fn bf16(v: f32) -> u16 {
     let b = v.to_bits();
-    ((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16
+    (b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16) as u16
 }
 
 /// `v ≈ hi + lo` in bf16.
