@@ -1,6 +1,7 @@
-//! Convolutions on Intel AMX (Advanced Matrix Extensions: Sapphire Rapids and later Xeons), used for the
-//! ResNet's "same"-padded stride-1 convolutions (3x3, 85% of its multiply-adds) when the CPU and the
-//! kernel allow it; everywhere else tract's own kernels run.
+//! Convolutions on Intel AMX (Advanced Matrix Extensions: Sapphire Rapids and later Xeons): every
+//! convolution of the ResNet and BlazeFace's first layer ([`crate::engine::uses_amx`],
+//! [`crate::tract_ops::amx_convs`]) when the CPU and the kernel allow it; everywhere else, and on every
+//! other CPU, tract's own kernels run.
 //!
 //! AMX multiplies bf16 matrices into f32 accumulators (`TDPBF16PS`: a 16x16 f32 tile += a 16x32 bf16
 //! tile times a 32x16 one). bf16 keeps 8 bits of mantissa, far too few for this network's parity target, so
@@ -9,12 +10,13 @@
 //! it), all accumulated in f32: close to an f32 convolution's own rounding, at three AMX products per
 //! f32 one, which AMX still runs several times faster than AVX-512 runs one.
 //!
-//! The convolution is an implicit matrix product, with no im2col copy: the input is laid out as
+//! A stride-1 convolution is an implicit matrix product, with no im2col copy: the input is laid out as
 //! zero-bordered planes of channel pairs (`[C/2][(H+2p)·(W+2p)]` pairs of bf16: the "VNNI" layout AMX
 //! takes its second operand in), so the operand of one kernel tap for 16 output positions and 16
 //! channel pairs is 16 contiguous pairs in each of 16 planes, which one tile load reads with the plane
 //! size as its stride. Outputs are computed on the bordered width (the 2p border columns of each row are
-//! computed and dropped) and copied out with the bias added.
+//! computed and dropped) and copied out with the bias added. A stride-2 convolution is first turned into a
+//! stride-1 one by a 2x2 space-to-depth rearrangement of its (padded) input; see [`Conv`].
 //!
 //! Linux hands out AMX state only on request (`arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)`);
 //! [`available`] asks once. `FACE_AMX=0` in the environment turns this path off (for comparisons).
@@ -356,6 +358,13 @@ mod x86 {
         asm!("ldtilecfg [{}]", in(reg) c.0.as_ptr(), options(nostack, readonly));
     }
 
+    /// The four tile products of one step: accumulators 0-3 += kernel tiles 4-5 x input tiles 6-7.
+    macro_rules! products {
+        () => {
+            "tdpbf16ps tmm0, tmm4, tmm6\ntdpbf16ps tmm1, tmm4, tmm7\ntdpbf16ps tmm2, tmm5, tmm6\ntdpbf16ps tmm3, tmm5, tmm7"
+        };
+    }
+
     /// `acc[co][q] = Σ_tap Σ_ci W[co][ci][tap] · X[ci][q + offset(tap)]` over the bordered grid, in blocks
     /// of 32 output channels x 32 positions: tiles 0-3 accumulate, 4-5 hold the kernel's two 16-channel
     /// blocks, 6-7 the input's two 16-position blocks.
@@ -380,24 +389,15 @@ mod x86 {
                             "tileloadd tmm5, [{ah1} + {sa}*1]",
                             "tileloadd tmm6, [{bh0} + {sb}*1]",
                             "tileloadd tmm7, [{bh1} + {sb}*1]",
-                            "tdpbf16ps tmm0, tmm4, tmm6",
-                            "tdpbf16ps tmm1, tmm4, tmm7",
-                            "tdpbf16ps tmm2, tmm5, tmm6",
-                            "tdpbf16ps tmm3, tmm5, tmm7",
+                            products!(),
                             "tileloadd tmm6, [{bl0} + {sb}*1]",
                             "tileloadd tmm7, [{bl1} + {sb}*1]",
-                            "tdpbf16ps tmm0, tmm4, tmm6",
-                            "tdpbf16ps tmm1, tmm4, tmm7",
-                            "tdpbf16ps tmm2, tmm5, tmm6",
-                            "tdpbf16ps tmm3, tmm5, tmm7",
+                            products!(),
                             "tileloadd tmm4, [{al0} + {sa}*1]",
                             "tileloadd tmm5, [{al1} + {sa}*1]",
                             "tileloadd tmm6, [{bh0} + {sb}*1]",
                             "tileloadd tmm7, [{bh1} + {sb}*1]",
-                            "tdpbf16ps tmm0, tmm4, tmm6",
-                            "tdpbf16ps tmm1, tmm4, tmm7",
-                            "tdpbf16ps tmm2, tmm5, tmm6",
-                            "tdpbf16ps tmm3, tmm5, tmm7",
+                            products!(),
                             ah0 = in(reg) ah0,
                             ah1 = in(reg) ah0.add(a_next),
                             al0 = in(reg) al0,

@@ -21,6 +21,9 @@
 //!
 //! Every model starts by transposing its NHWC input, another general n-dimensional copy; [`planar_input`]
 //! makes the optimised model take NCHW instead (the engine lays out the planes).
+//!
+//! On CPUs with Intel AMX, [`amx_convs`] moves the convolutions of a decluttered model to
+//! [`crate::amx::Conv`] (for the models [`crate::engine::uses_amx`] names: ResNet run 10.4 → 5.3 ms).
 
 use tract_onnx::model::ParsingContext;
 use tract_onnx::pb::NodeProto;
