@@ -98,7 +98,8 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    backend::telemetry::init(config.log_format_json);
+    // the server logs to stdout; the other commands print their result there (JSON, reports, counts)
+    backend::telemetry::init(config.log_format_json, !matches!(cli.command, Command::Serve));
     if let Err(e) = run(cli.command, config).await {
         eprintln!("error: {e:#}");
         std::process::exit(1);

@@ -311,17 +311,18 @@ async fn close_day_cli_closes_the_given_date() {
     let (app, _, _, e) = setup(2).await;
     let today = local(Utc::now(), app.config.timezone).date();
     rec(&app, scan(id(&e[1]), day_shift(), &format!("{today} 08:00:00"))).await;
-    let run = |args: &[&str]| {
+    let run_logging = |args: &[&str], log: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
             .args(args)
             .env("DATABASE_URL", &app.config.database_url)
             .env("WORK_DAYS", "Mon-Sun")
             .env("APP_ENV", "test")
             .env("DAILY_CLOSE_ENABLED", "false")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log)
             .output()
             .expect("run backend close-day")
     };
+    let run = |args: &[&str]| run_logging(args, "warn");
     let out = run(&["close-day", "--date", &today.to_string()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
@@ -330,6 +331,11 @@ async fn close_day_cli_closes_the_given_date() {
     let out = run(&["close-day"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("0 marked ALPA") && stdout.contains(&today.to_string()), "{stdout}");
+    // A command's stdout is its result only: the logs (here at info) go to stderr.
+    let out = run_logging(&["close-day"], "info");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.lines().count() == 1 && stdout.contains("0 marked ALPA"), "stdout: {stdout}");
+    assert!(stderr.contains("INFO"), "stderr: {stderr}");
     let out = run(&["close-day", "--date", "2026-13-01"]);
     assert!(!out.status.success());
     let rows = all_rows(&app).await;

@@ -73,7 +73,7 @@ fn init_tracing() {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
         if std::env::var("TEST_LOG").is_ok() {
-            backend::telemetry::init(false);
+            backend::telemetry::init(false, false);
         }
     });
 }
