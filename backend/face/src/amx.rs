@@ -61,9 +61,10 @@ pub struct Conv {
     /// kernel size and padding of the stride-1 convolution computed
     k: usize,
     pad: usize,
-    /// input channels as given, and as computed (after space-to-depth, padded to 32)
+    /// input channels as given; 32-channel blocks of the computed input (after space-to-depth)
     cin: usize,
     cin_tiles: usize,
+    /// output channels; 16-channel blocks computed (an even number)
     cout: usize,
     cout_tiles: usize,
     space_to_depth: bool,
@@ -99,9 +100,10 @@ impl Conv {
         }
         let space_to_depth = stride == 2;
         let (kc, cc, pad) = if space_to_depth { (k.div_ceil(2), 4 * cin, 0) } else { (k, cin, k / 2) };
-        let (taps, cblocks, mblocks) = (kc * kc, cc.div_ceil(32), cout.div_ceil(32) * 2);
-        let mut w_hi = vec![0u16; mblocks * taps * cblocks * TILE];
-        let mut w_lo = vec![0u16; mblocks * taps * cblocks * TILE];
+        // 16-channel output blocks, in pairs (the kernel computes 32 output channels at a time)
+        let (taps, cin_tiles, cout_tiles) = (kc * kc, cc.div_ceil(32), cout.div_ceil(32) * 2);
+        let mut w_hi = vec![0u16; cout_tiles * taps * cin_tiles * TILE];
+        let mut w_lo = vec![0u16; cout_tiles * taps * cin_tiles * TILE];
         for co in 0..cout {
             for ci in 0..cin {
                 for ky in 0..k {
@@ -113,19 +115,18 @@ impl Conv {
                         } else {
                             (ky * kc + kx, ci)
                         };
-                        let tile = ((co / 16) * taps + tap) * cblocks + c / 32;
+                        let tile = ((co / 16) * taps + tap) * cin_tiles + c / 32;
                         let at = tile * TILE + (co % 16) * 32 + c % 32;
                         (w_hi[at], w_lo[at]) = split(v);
                     }
                 }
             }
         }
-        let cout_tiles = mblocks;
         Some(Conv {
             k: kc,
             pad,
             cin,
-            cin_tiles: cblocks,
+            cin_tiles,
             cout,
             cout_tiles,
             space_to_depth,
@@ -269,15 +270,14 @@ impl Grid {
             v.clear();
             v.resize(cin_p / 2 * self.plane, 0);
         }
-        let (w, hw) = (self.w, self.h * self.w);
+        let w = self.w;
         let zeros = vec![0f32; w];
-        let channel = |c: usize| if c < cin { &x[c * hw..][..hw] } else { &zeros[..0] };
+        // row y of channel c; channels past `cin` (the odd one of the last pair) are zero
+        let row = |c: usize, y: usize| if c < cin { &x[(c * self.h + y) * w..][..w] } else { &zeros[..] };
         for c2 in 0..cin.div_ceil(2) {
-            let (even, odd) = (channel(2 * c2), channel(2 * c2 + 1));
             for y in 0..self.h {
                 let at = c2 * self.plane + (y + self.pad) * self.wp + self.pad;
-                let e = &even[y * w..][..w];
-                let o = if odd.is_empty() { &zeros[..] } else { &odd[y * w..][..w] };
+                let (e, o) = (row(2 * c2, y), row(2 * c2 + 1, y));
                 // SAFETY: only reached through `Conv::run`, after `available()` (every AMX CPU has AVX-512).
                 unsafe { x86::pack_row(e, o, &mut hi[at..][..w], &mut lo[at..][..w]) };
             }
