@@ -127,7 +127,7 @@ impl From<DbErr> for AppError {
         }
         match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) => {
-                tracing::warn!(%detail, "unique constraint violation");
+                tracing::warn!(key = violated_key(&detail), "unique constraint violation");
                 AppError::conflict("CONFLICT", "Data yang sama sudah ada.")
             }
             Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
@@ -137,6 +137,19 @@ impl From<DbErr> for AppError {
             _ => AppError::internal(format!("database: {e}")),
         }
     }
+}
+
+/// The key a unique-key violation names, without the duplicated value: MariaDB says "Duplicate entry
+/// 'budi@contoh.co.id' for key 'email'", and that value is often personal data, which stays out of the logs.
+/// SQLite's "UNIQUE constraint failed: employee.email" holds no value and is kept as it is.
+fn violated_key(detail: &str) -> &str {
+    if let Some(i) = detail.rfind(" for key ") {
+        return detail[i + " for key ".len()..].trim().trim_matches(|c| c == '\'' || c == '`');
+    }
+    if detail.contains("Duplicate entry") {
+        return "(key not named)";
+    }
+    detail
 }
 
 impl std::fmt::Display for AppError {
@@ -191,6 +204,20 @@ mod tests {
         assert_eq!(v["error"]["message"], "Nama wajib diisi");
         assert_eq!(v["error"]["fields"]["nama"], "Nama wajib diisi");
         assert_eq!(v["error"]["hint"], "x");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_logged_without_its_value() {
+        assert_eq!(violated_key("Duplicate entry 'budi@contoh.co.id' for key 'email'"), "email");
+        assert_eq!(
+            violated_key("Duplicate entry '7-2026-12-01' for key 'unique_daily_attendance'"),
+            "unique_daily_attendance"
+        );
+        assert_eq!(violated_key("Duplicate entry 'x' for key"), "(key not named)");
+        assert_eq!(
+            violated_key("UNIQUE constraint failed: employee.email"),
+            "UNIQUE constraint failed: employee.email"
+        );
     }
 
     #[test]
