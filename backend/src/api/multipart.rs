@@ -123,7 +123,29 @@ fn map_err(e: MultipartError) -> AppError {
         | MultipartError::ContentTypeIncompatible => {
             AppError::unsupported_media("Permintaan harus berupa multipart/form-data.")
         }
-        other => AppError::bad_request("BAD_MULTIPART", format!("Data multipart tidak valid: {other}")),
+        other => {
+            tracing::debug!(error = %other, "malformed multipart body");
+            AppError::bad_request("BAD_MULTIPART", format!("Data multipart tidak valid: {}.", what_is_wrong(&other)))
+        }
+    }
+}
+
+/// What is wrong with a multipart body, in the API's language (actix-multipart's own text is English).
+fn what_is_wrong(e: &MultipartError) -> String {
+    match e {
+        MultipartError::BoundaryMissing => "header Content-Type tidak memuat boundary".into(),
+        MultipartError::ContentDispositionMissing | MultipartError::ContentDispositionNameMissing => {
+            "ada bagian tanpa header Content-Disposition yang bernama".into()
+        }
+        MultipartError::Nested => "multipart bersarang tidak didukung".into(),
+        MultipartError::Incomplete => "isi permintaan terpotong (tidak lengkap)".into(),
+        MultipartError::Parse(_) => "header salah satu bagian tidak dapat dibaca".into(),
+        MultipartError::Payload(_) => "isi permintaan gagal dibaca".into(),
+        MultipartError::DuplicateField(f) => format!("isian `{f}` dikirim lebih dari sekali"),
+        MultipartError::MissingField(f) => format!("isian `{f}` tidak ada"),
+        MultipartError::UnknownField(f) => format!("isian `{f}` tidak dikenal"),
+        MultipartError::Field { name, .. } => format!("isian `{name}` tidak dapat dibaca"),
+        _ => "format tidak sesuai multipart/form-data".into(),
     }
 }
 
