@@ -1,6 +1,7 @@
 //! Small input validators shared by the handlers (return Indonesian 422 messages naming the field).
 use chrono::{NaiveDate, NaiveTime};
 
+use crate::domain::text::{has_forbidden_chars, is_forbidden_char};
 use crate::domain::time::{parse_date, parse_hhmm};
 use crate::error::{AppError, AppResult};
 
@@ -13,7 +14,7 @@ pub fn required_text(field: &str, label: &str, value: &str, max: usize) -> AppRe
     if v.chars().count() > max {
         return Err(AppError::validation(field, format!("{label} maksimal {max} karakter")));
     }
-    if v.chars().any(|c| c.is_control()) {
+    if has_forbidden_chars(v) {
         return Err(AppError::validation(field, format!("{label} berisi karakter yang tidak diizinkan")));
     }
     Ok(v.to_string())
@@ -28,7 +29,7 @@ pub fn optional_text(field: &str, label: &str, value: Option<&str>, max: usize) 
 
 /// A pragmatic email check: one `@`, a non-empty local part, a dotted domain, no spaces, ≤ 191 chars.
 pub fn is_valid_email(s: &str) -> bool {
-    if s.len() > 191 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.len() > 191 || s.chars().any(|c| c.is_whitespace() || is_forbidden_char(c)) {
         return false;
     }
     let Some((local, domain)) = s.split_once('@') else { return false };

@@ -56,7 +56,7 @@ pub fn compose_alasan(kind: LeaveKind, keterangan: &str) -> Result<String, Alasa
     if text.is_empty() {
         return Err(AlasanError::Empty);
     }
-    if text.chars().any(|c| c.is_control()) {
+    if super::text::has_forbidden_chars(text) {
         return Err(AlasanError::ControlChars);
     }
     let prefix_len = kind.as_str().len() + 2;

@@ -4,5 +4,6 @@ pub mod challenge;
 pub mod geofence;
 pub mod leave;
 pub mod report;
+pub mod text;
 pub mod time;
 pub mod workdays;
