@@ -564,11 +564,22 @@ async fn wrong_content_types_and_oversized_bodies_are_refused() {
         // ended on `\r` or `\r\n` (the request hung until the client gave up); now a 400 at once.
         for (how, cut) in [("after CRLF", 0), ("after CR", 1), ("mid-part", 2)] {
             let p = path.clone();
-            cases.push(refuse(format!("POST {path} multipart cut off {how}"), 400, "BAD_MULTIPART", move |c, _| {
-                let mut body = raw_multipart("x", false);
-                body.truncate(body.len() - cut);
-                c.post(&p).header("content-type", "multipart/form-data; boundary=x").body(body)
-            }));
+            cases.push(
+                refuse(format!("POST {path} multipart cut off {how}"), 400, "BAD_MULTIPART", move |c, _| {
+                    let mut body = raw_multipart("x", false);
+                    body.truncate(body.len() - cut);
+                    c.post(&p).header("content-type", "multipart/form-data; boundary=x").body(body)
+                })
+                .check(|body| {
+                    // The parser's own (English) text stays in the server's debug log.
+                    let msg = body["error"]["message"].as_str().unwrap_or("");
+                    if msg.contains("terpotong") && !msg.contains("stream") {
+                        Ok(())
+                    } else {
+                        Err(format!("message not the Indonesian one: {msg}"))
+                    }
+                }),
+            );
         }
         let p = path.clone();
         cases.push(refuse(format!("POST {path} with a non-UTF-8 text field"), 400, "BAD_MULTIPART", move |c, _| {
@@ -981,6 +992,12 @@ async fn bad_dates_numbers_ids_and_injection_strings_are_refused() {
     }));
     cases.push(refuse("employee nama with an escape sequence", V.0, V.1, |c, _| {
         c.post("/api/employees").json(&json!({"kode": "HX-3", "nama": "Budi\u{1b}[31m"}))
+    }));
+    cases.push(refuse("employee nama with a right-to-left override (shows reversed in reports)", V.0, V.1, |c, _| {
+        c.post("/api/employees").json(&json!({"kode": "HX-4", "nama": "Budi \u{202E}onatnaS"}))
+    }));
+    cases.push(refuse("shift nama with a bidi isolate", V.0, V.1, |c, _| {
+        c.post("/api/shifts").json(&json!({"nama": "\u{2067}Pagi", "jam_masuk": "08:00", "jam_pulang": "16:00"}))
     }));
     for s in ["' OR 1=1 --", "\"; DROP TABLE employees; --", "<script>alert(1)</script>", "%", "_", "\\"] {
         let path = format!("/api/employees?q={}", urlencode(s));
