@@ -21,8 +21,11 @@ if ! ping_db; then
   ping_db || { echo "MariaDB is not reachable at 127.0.0.1:3306 as root" >&2; exit 1; }
 fi
 
-# Each test creates its own absensi_t_<uuid> database; clear those of earlier runs.
-for db in $(sql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'absensi\\_t\\_%'"); do
+# Each test creates its own absensi_t_<uuid> database; clear those left by earlier runs. Only databases
+# whose newest table is over two hours old: another `make test` (or CI) running at the same time on this
+# server keeps its own. A database without tables yet may be one being migrated this second: kept.
+for db in $(sql "SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE 'absensi\\_t\\_%'
+                 GROUP BY TABLE_SCHEMA HAVING MAX(CREATE_TIME) < NOW() - INTERVAL 2 HOUR"); do
   sql "DROP DATABASE \`$db\`"
 done
 echo "MariaDB ready at 127.0.0.1:3306"
