@@ -8,6 +8,7 @@
 pub mod align;
 pub mod amx;
 pub mod decode;
+pub mod depthwise;
 pub mod detect;
 pub mod embedding;
 pub mod engine;

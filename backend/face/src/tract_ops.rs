@@ -264,14 +264,151 @@ impl Expansion for PreluMinMul {
     }
 }
 
-/// What the engine runs: `model` decluttered by tract, with `amx` its convolutions moved to AMX where
-/// [`amx_convs`] can (and the CPU has it), optimised by tract, then [`fast_pads`].
+/// What the engine runs: `model` decluttered by tract, its depthwise convolutions replaced
+/// ([`depthwise_convs`]), with `amx` its other convolutions moved to AMX where [`amx_convs`] can (and the
+/// CPU has it), optimised by tract, then [`fast_pads`].
 ///
 /// The engine picks the models ([`crate::engine::uses_amx`]).
 pub fn optimize(model: InferenceModel, amx: bool) -> TractResult<TypedModel> {
     let typed = model.into_typed()?.into_decluttered()?;
+    let typed = if crate::depthwise::enabled() { depthwise_convs(typed)? } else { typed };
     let typed = if amx && crate::amx::available() { amx_convs(typed)? } else { typed };
     fast_pads(typed.into_optimized()?)
+}
+
+/// Replaces every depthwise convolution of a decluttered model (f32, NCHW, one filter per channel,
+/// square kernel, dilation 1, stride 1 or 2, explicit or no padding, constant kernel and bias) by
+/// [`DepthwiseOp`].
+pub fn depthwise_convs(mut model: TypedModel) -> TractResult<TypedModel> {
+    let ids: Vec<usize> = model.nodes.iter().filter(|n| n.op_is::<Conv>()).map(|n| n.id).collect();
+    let mut replaced = 0;
+    for id in ids {
+        let node = &model.nodes[id];
+        let Some(op) = depthwise_for(&model, node)? else { continue };
+        let patch = TypedModelPatch::replace_single_op(&model, node, &node.inputs[..1], op)?;
+        patch.apply(&mut model)?;
+        replaced += 1;
+    }
+    if replaced > 0 {
+        model.compact()?; // the kernels and biases now feed nothing
+    }
+    Ok(model)
+}
+
+fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseOp>> {
+    let conv = node.op_as::<Conv>().expect("filtered on Conv");
+    let spec = &conv.pool_spec;
+    let k = spec.kernel_shape.as_slice();
+    let all = |v: &Option<TVec<usize>>, n: usize| v.as_ref().is_none_or(|v| v.iter().all(|&d| d == n));
+    let stride = match &spec.strides {
+        _ if all(&spec.strides, 1) => 1,
+        _ if all(&spec.strides, 2) => 2,
+        _ => return Ok(None),
+    };
+    let pads = match &spec.padding {
+        PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, false) if b.len() == 2 && a.len() == 2 => {
+            [b[0], b[1], a[0], a[1]]
+        }
+        PaddingSpec::Valid => [0; 4],
+        _ => return Ok(None),
+    };
+    // NCHW, or CHW where tract's declutter dropped a batch axis of 1
+    let input = model.outlet_fact(node.inputs[0])?;
+    let batch_axis = match spec.data_format {
+        DataFormat::NCHW if input.rank() == 4 => true,
+        DataFormat::CHW if input.rank() == 3 => false,
+        _ => return Ok(None),
+    };
+    let first = usize::from(batch_axis);
+    let channels = input.shape[first].to_usize().ok();
+    let spatial: Option<Vec<usize>> = input.shape.iter().skip(first + 1).map(|d| d.to_usize().ok()).collect();
+    let plain = conv.q_params.is_none()
+        && conv.kernel_fmt == KernelFormat::OIHW
+        && k.len() == 2
+        && k[0] == k[1]
+        && all(&spec.dilations, 1)
+        && input.datum_type == f32::datum_type()
+        && node.inputs.len() == 3;
+    let (true, Some(c), Some(&[h, w])) = (plain, channels, spatial.as_deref()) else { return Ok(None) };
+    if conv.group != c || conv.output_channels() != c {
+        return Ok(None);
+    }
+    let (Some(kernel), Some(bias)) =
+        (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
+    else {
+        return Ok(None);
+    };
+    let values = |t: Arc<Tensor>| -> TractResult<Vec<f32>> {
+        Ok(t.cast_to::<f32>()?.to_plain_array_view::<f32>()?.iter().copied().collect())
+    };
+    let mut bias = values(bias)?;
+    if bias.len() == 1 {
+        bias = vec![bias[0]; c];
+    }
+    let Some(dw) = crate::depthwise::Depthwise::new(&values(kernel)?, &bias, c, k[0], stride, pads) else {
+        return Ok(None);
+    };
+    let Some((oh, ow)) = dw.output_size(h, w) else { return Ok(None) };
+    Ok(Some(DepthwiseOp { conv: Arc::new(dw), batch_axis, h, w, oh, ow }))
+}
+
+/// A depthwise convolution run by [`crate::depthwise::Depthwise`] on an NCHW input of size `h x w`
+/// (any batch), or a CHW one (`batch_axis` false).
+#[derive(Debug, Clone)]
+pub struct DepthwiseOp {
+    conv: Arc<crate::depthwise::Depthwise>,
+    batch_axis: bool,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// The same op when it shares the same weights (what `clone` gives) at the same size.
+impl PartialEq for DepthwiseOp {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.conv, &other.conv)
+            && (self.batch_axis, self.h, self.w) == (other.batch_axis, other.h, other.w)
+    }
+}
+
+impl Eq for DepthwiseOp {}
+
+impl Op for DepthwiseOp {
+    fn name(&self) -> StaticName {
+        "Depthwise".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for DepthwiseOp {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let n = if self.batch_axis { input.shape()[0] } else { 1 };
+        let x = input.try_as_plain_ram()?.as_slice::<f32>()?;
+        let out = self.conv.run(x, n, self.h, self.w);
+        let (c, oh, ow) = (self.conv.channels(), self.oh, self.ow);
+        let shape: &[usize] = if self.batch_axis { &[n, c, oh, ow] } else { &[c, oh, ow] };
+        let out = tract_ndarray::ArrayD::from_shape_vec(shape, out)?;
+        Ok(tvec!(Tensor::from(out).into_tvalue()))
+    }
+}
+
+impl TypedOp for DepthwiseOp {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let chw: [TDim; 3] = [self.conv.channels().into(), self.oh.into(), self.ow.into()];
+        Ok(tvec!(if self.batch_axis {
+            let [c, h, w] = chw;
+            f32::fact([inputs[0].shape[0].clone(), c, h, w])
+        } else {
+            f32::fact(chw)
+        }))
+    }
+
+    as_op!();
 }
 
 /// Replaces every convolution of a decluttered model that [`crate::amx::Conv`] covers (f32, NCHW of
@@ -749,6 +886,47 @@ mod tests {
         let l2 = want.iter().zip(&got).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt();
         // tract's f32 network against dlib: 1.3e-6 (face-models/README.md); the target is 0.05
         assert!(l2 < 1e-4, "L2 between the AMX and f32 embeddings {l2}");
+    }
+
+    #[test]
+    fn depthwise_convs_take_every_depthwise_convolution_and_keep_the_outputs() {
+        // (model, input side, depthwise convolutions in it, output to compare)
+        for (file, side, expected) in
+            [("blazeface_short_range.onnx", 128, 16), ("face_landmark.onnx", 192, 20), ("iris_landmark.onnx", 64, 26)]
+        {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../face-models").join(file);
+            let decluttered = onnx()
+                .model_for_path(&path)
+                .and_then(|m| m.with_input_fact(0, f32::fact([1, side, side, 3]).into()))
+                .and_then(|m| m.into_typed())
+                .and_then(|m| m.into_decluttered())
+                .unwrap();
+            let count = |m: &TypedModel, name: &str| m.nodes.iter().filter(|n| n.op().name() == name).count();
+            let convs = count(&decluttered, "Conv");
+            let replaced = depthwise_convs(decluttered.clone()).unwrap();
+            assert_eq!(count(&replaced, "Depthwise"), expected, "{file}: depthwise convolutions replaced");
+            assert_eq!(count(&replaced, "Conv"), convs - expected, "{file}: the others kept");
+            // a smooth synthetic image in the models' 0..1 / -1..1 ranges
+            let image: Vec<f32> = (0..side * side * 3)
+                .map(|i| {
+                    let (p, c) = (i / 3, i % 3);
+                    let (y, x) = ((p / side) as f32, (p % side) as f32);
+                    0.5 + 0.4 * ((x * 0.11 + c as f32).sin() * (y * 0.07).cos())
+                })
+                .collect();
+            let run = |m: TypedModel| -> Vec<Vec<f32>> {
+                let plan = m.into_optimized().unwrap().into_runnable().unwrap();
+                let input = tensor1(&image).into_shape(&[1, side, side, 3]).unwrap();
+                let out = plan.run(tvec!(input.into())).unwrap();
+                out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
+            };
+            let (want, got) = (run(decluttered), run(replaced));
+            for (w, g) in want.iter().zip(&got) {
+                let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
+                let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                assert!(worst <= 1e-4 * scale, "{file}: outputs moved by {worst} (scale {scale})");
+            }
+        }
     }
 
     #[test]
