@@ -276,15 +276,22 @@ pub fn optimize(model: InferenceModel, amx: bool) -> TractResult<TypedModel> {
     fast_pads(typed.into_optimized()?)
 }
 
-/// Replaces every depthwise convolution of a decluttered model (f32, NCHW, one filter per channel,
-/// square kernel, dilation 1, stride 1 or 2, explicit or no padding, constant kernel and bias) by
-/// [`DepthwiseOp`].
-pub fn depthwise_convs(mut model: TypedModel) -> TractResult<TypedModel> {
+/// Replaces every depthwise convolution of a decluttered model (one filter per channel, NCHW or CHW, and
+/// what [`plain_conv`] takes) by [`DepthwiseOp`].
+pub fn depthwise_convs(model: TypedModel) -> TractResult<TypedModel> {
+    replace_convs(model, depthwise_for)
+}
+
+/// Replaces each `Conv` node that `op_for` gives an operator for by that operator (on the same input).
+fn replace_convs<O: TypedOp>(
+    mut model: TypedModel,
+    op_for: impl Fn(&TypedModel, &TypedNode) -> TractResult<Option<O>>,
+) -> TractResult<TypedModel> {
     let ids: Vec<usize> = model.nodes.iter().filter(|n| n.op_is::<Conv>()).map(|n| n.id).collect();
     let mut replaced = 0;
     for id in ids {
         let node = &model.nodes[id];
-        let Some(op) = depthwise_for(&model, node)? else { continue };
+        let Some(op) = op_for(&model, node)? else { continue };
         let patch = TypedModelPatch::replace_single_op(&model, node, &node.inputs[..1], op)?;
         patch.apply(&mut model)?;
         replaced += 1;
@@ -295,12 +302,39 @@ pub fn depthwise_convs(mut model: TypedModel) -> TractResult<TypedModel> {
     Ok(model)
 }
 
-fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseOp>> {
+/// A convolution of the kind both replacements take: f32, not quantised, square kernel in OIHW,
+/// dilation 1, stride 1 or 2, explicit or no zero padding, constant kernel and bias.
+struct PlainConv<'a> {
+    conv: &'a Conv,
+    input: &'a TypedFact,
+    k: usize,
+    stride: usize,
+    /// top, left, bottom, right
+    pads: [usize; 4],
+    kernel: Arc<Tensor>,
+    bias: Arc<Tensor>,
+}
+
+impl PlainConv<'_> {
+    /// The kernel's values (OIHW) and one bias per output channel.
+    fn weights(&self) -> TractResult<(Vec<f32>, Vec<f32>)> {
+        let values = |t: &Tensor| -> TractResult<Vec<f32>> {
+            Ok(t.cast_to::<f32>()?.to_plain_array_view::<f32>()?.iter().copied().collect())
+        };
+        let mut bias = values(&self.bias)?;
+        if bias.len() == 1 {
+            bias = vec![bias[0]; self.conv.output_channels()];
+        }
+        Ok((values(&self.kernel)?, bias))
+    }
+}
+
+fn plain_conv<'a>(model: &'a TypedModel, node: &'a TypedNode) -> TractResult<Option<PlainConv<'a>>> {
     let conv = node.op_as::<Conv>().expect("filtered on Conv");
     let spec = &conv.pool_spec;
     let k = spec.kernel_shape.as_slice();
     let all = |v: &Option<TVec<usize>>, n: usize| v.as_ref().is_none_or(|v| v.iter().all(|&d| d == n));
-    let stride = match &spec.strides {
+    let stride = match () {
         _ if all(&spec.strides, 1) => 1,
         _ if all(&spec.strides, 2) => 2,
         _ => return Ok(None),
@@ -312,16 +346,7 @@ fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Dep
         PaddingSpec::Valid => [0; 4],
         _ => return Ok(None),
     };
-    // NCHW, or CHW where tract's declutter dropped a batch axis of 1
     let input = model.outlet_fact(node.inputs[0])?;
-    let batch_axis = match spec.data_format {
-        DataFormat::NCHW if input.rank() == 4 => true,
-        DataFormat::CHW if input.rank() == 3 => false,
-        _ => return Ok(None),
-    };
-    let first = usize::from(batch_axis);
-    let channels = input.shape[first].to_usize().ok();
-    let spatial: Option<Vec<usize>> = input.shape.iter().skip(first + 1).map(|d| d.to_usize().ok()).collect();
     let plain = conv.q_params.is_none()
         && conv.kernel_fmt == KernelFormat::OIHW
         && k.len() == 2
@@ -329,8 +354,7 @@ fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Dep
         && all(&spec.dilations, 1)
         && input.datum_type == f32::datum_type()
         && node.inputs.len() == 3;
-    let (true, Some(c), Some(&[h, w])) = (plain, channels, spatial.as_deref()) else { return Ok(None) };
-    if conv.group != c || conv.output_channels() != c {
+    if !plain {
         return Ok(None);
     }
     let (Some(kernel), Some(bias)) =
@@ -338,14 +362,26 @@ fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Dep
     else {
         return Ok(None);
     };
-    let values = |t: Arc<Tensor>| -> TractResult<Vec<f32>> {
-        Ok(t.cast_to::<f32>()?.to_plain_array_view::<f32>()?.iter().copied().collect())
+    Ok(Some(PlainConv { conv, input, k: k[0], stride, pads, kernel, bias }))
+}
+
+fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseOp>> {
+    let Some(p) = plain_conv(model, node)? else { return Ok(None) };
+    // NCHW, or CHW where tract's declutter dropped a batch axis of 1
+    let batch_axis = match p.conv.pool_spec.data_format {
+        DataFormat::NCHW if p.input.rank() == 4 => true,
+        DataFormat::CHW if p.input.rank() == 3 => false,
+        _ => return Ok(None),
     };
-    let mut bias = values(bias)?;
-    if bias.len() == 1 {
-        bias = vec![bias[0]; c];
+    let first = usize::from(batch_axis);
+    let channels = p.input.shape[first].to_usize().ok();
+    let spatial: Option<Vec<usize>> = p.input.shape.iter().skip(first + 1).map(|d| d.to_usize().ok()).collect();
+    let (Some(c), Some(&[h, w])) = (channels, spatial.as_deref()) else { return Ok(None) };
+    if p.conv.group != c || p.conv.output_channels() != c {
+        return Ok(None);
     }
-    let Some(dw) = crate::depthwise::Depthwise::new(&values(kernel)?, &bias, c, k[0], stride, pads) else {
+    let (kernel, bias) = p.weights()?;
+    let Some(dw) = crate::depthwise::Depthwise::new(&kernel, &bias, c, p.k, p.stride, p.pads) else {
         return Ok(None);
     };
     let Some((oh, ow)) = dw.output_size(h, w) else { return Ok(None) };
@@ -411,68 +447,21 @@ impl TypedOp for DepthwiseOp {
     as_op!();
 }
 
-/// Replaces every convolution of a decluttered model that [`crate::amx::Conv`] covers (f32, NCHW of
-/// batch 1 and fixed size, square kernel, dilation 1, no groups, stride 1 with "same" padding or stride 2
-/// with any zero padding, constant kernel and bias) by [`AmxConvOp`].
-pub fn amx_convs(mut model: TypedModel) -> TractResult<TypedModel> {
-    let ids: Vec<usize> = model.nodes.iter().filter(|n| n.op_is::<Conv>()).map(|n| n.id).collect();
-    for id in ids {
-        let node = &model.nodes[id];
-        let Some(op) = amx_conv_for(&model, node)? else { continue };
-        let patch = TypedModelPatch::replace_single_op(&model, node, &node.inputs[..1], op)?;
-        patch.apply(&mut model)?;
-    }
-    model.compact()?; // the kernels and biases now feed nothing
-    Ok(model)
+/// Replaces every convolution of a decluttered model that [`crate::amx::Conv`] covers (NCHW of batch 1
+/// and fixed size, no groups, stride 1 with "same" padding or stride 2 with any zero padding, and what
+/// [`plain_conv`] takes) by [`AmxConvOp`].
+pub fn amx_convs(model: TypedModel) -> TractResult<TypedModel> {
+    replace_convs(model, amx_conv_for)
 }
 
 fn amx_conv_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<AmxConvOp>> {
-    let conv = node.op_as::<Conv>().expect("filtered on Conv");
-    let spec = &conv.pool_spec;
-    let k = spec.kernel_shape.as_slice();
-    let all = |v: &Option<TVec<usize>>, n: usize| v.as_ref().is_none_or(|v| v.iter().all(|&d| d == n));
-    let stride = if all(&spec.strides, 1) {
-        1
-    } else if all(&spec.strides, 2) {
-        2
-    } else {
-        return Ok(None);
-    };
-    // top, left, bottom, right (`amx::Conv::new` says which it covers)
-    let pads = match &spec.padding {
-        PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, false) if b.len() == 2 && a.len() == 2 => {
-            [b[0], b[1], a[0], a[1]]
-        }
-        PaddingSpec::Valid => [0; 4],
-        _ => return Ok(None),
-    };
-    let input = model.outlet_fact(node.inputs[0])?;
-    let shape: Option<Vec<usize>> = input.shape.iter().map(|d| d.to_usize().ok()).collect();
-    let plain = conv.group == 1
-        && conv.q_params.is_none()
-        && conv.kernel_fmt == KernelFormat::OIHW
-        && spec.data_format == DataFormat::NCHW
-        && k.len() == 2
-        && k[0] == k[1]
-        && all(&spec.dilations, 1)
-        && input.datum_type == f32::datum_type()
-        && node.inputs.len() == 3;
-    let (true, Some(&[1, cin, h, w])) = (plain, shape.as_deref()) else { return Ok(None) };
-    let (Some(kernel), Some(bias)) =
-        (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
-    else {
-        return Ok(None);
-    };
-    let cout = conv.output_channels();
-    let values = |t: Arc<Tensor>| -> TractResult<Vec<f32>> {
-        Ok(t.cast_to::<f32>()?.to_plain_array_view::<f32>()?.iter().copied().collect())
-    };
-    let mut bias = values(bias)?;
-    if bias.len() == 1 {
-        bias = vec![bias[0]; cout];
-    }
-    let kernel = values(kernel)?;
-    Ok(crate::amx::Conv::new(&kernel, &bias, cout, cin, k[0], stride, pads).map(|c| AmxConvOp {
+    let Some(p) = plain_conv(model, node)? else { return Ok(None) };
+    let shape: Option<Vec<usize>> = p.input.shape.iter().map(|d| d.to_usize().ok()).collect();
+    let nchw = p.conv.group == 1 && p.conv.pool_spec.data_format == DataFormat::NCHW;
+    let (true, Some(&[1, cin, h, w])) = (nchw, shape.as_deref()) else { return Ok(None) };
+    let (kernel, bias) = p.weights()?;
+    // `amx::Conv::new` says which strides and paddings it covers
+    Ok(crate::amx::Conv::new(&kernel, &bias, p.conv.output_channels(), cin, p.k, p.stride, p.pads).map(|c| AmxConvOp {
         conv: Arc::new(c),
         h,
         w,
