@@ -277,11 +277,27 @@ mod tests {
                 Depthwise::new(&pseudo_random(c * k * k, i as u32), &pseudo_random(c, 99 + i as u32), c, k, s, pads)
                     .unwrap();
             let x = pseudo_random(n * c * h * w, 7 + i as u32);
-            let got = d.run(&x, n, h, w);
             let want = reference(&d, &x, n, h, w);
-            assert_eq!(got.len(), want.len(), "case {i}");
-            let worst = got.iter().zip(&want).map(|(g, w)| (*g as f64 - w).abs()).fold(0.0, f64::max);
-            assert!(worst < 1e-5, "case {i}: max error {worst}");
+            // what `run` picks on this CPU, and each other routine this CPU can run
+            let (oh, ow) = d.output_size(h, w).unwrap();
+            let mut results = vec![("run", d.run(&x, n, h, w))];
+            let mut scalar = vec![0f32; want.len()];
+            d.planes(&x, &mut scalar, h, w, oh, ow, block_scalar);
+            results.push(("scalar", scalar));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                let mut avx2 = vec![0f32; want.len()];
+                // SAFETY: the features were just detected.
+                unsafe {
+                    d.planes(&x, &mut avx2, h, w, oh, ow, |l, st, t, b, n, o| simd::block_avx2(l, st, t, b, n, o))
+                };
+                results.push(("avx2", avx2));
+            }
+            for (how, got) in results {
+                assert_eq!(got.len(), want.len(), "case {i} {how}");
+                let worst = got.iter().zip(&want).map(|(g, w)| (*g as f64 - w).abs()).fold(0.0, f64::max);
+                assert!(worst < 1e-5, "case {i} {how}: max error {worst}");
+            }
         }
     }
 
