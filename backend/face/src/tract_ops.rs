@@ -334,10 +334,12 @@ fn plain_conv<'a>(model: &'a TypedModel, node: &'a TypedNode) -> TractResult<Opt
     let spec = &conv.pool_spec;
     let k = spec.kernel_shape.as_slice();
     let all = |v: &Option<TVec<usize>>, n: usize| v.as_ref().is_none_or(|v| v.iter().all(|&d| d == n));
-    let stride = match () {
-        _ if all(&spec.strides, 1) => 1,
-        _ if all(&spec.strides, 2) => 2,
-        _ => return Ok(None),
+    let stride = if all(&spec.strides, 1) {
+        1
+    } else if all(&spec.strides, 2) {
+        2
+    } else {
+        return Ok(None);
     };
     let pads = match &spec.padding {
         PaddingSpec::Explicit(b, a) | PaddingSpec::ExplicitOnnxPool(b, a, false) if b.len() == 2 && a.len() == 2 => {
