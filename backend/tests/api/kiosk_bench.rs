@@ -194,37 +194,47 @@ fn probe_choice_open_set() {
         }
         by_id.entry(ident.to_string()).or_default().push(path.to_string());
     }
-    let signals_of = |paths: &[String]| -> Vec<FrameSignals> {
+    let plain = AnalyzeOptions { flip_average: false, ..AnalyzeOptions::default() };
+    let signals_with = |paths: &[String], opts: &AnalyzeOptions| -> Vec<FrameSignals> {
         paths
             .iter()
-            .filter_map(|p| engine.analyze_bytes(&std::fs::read(dir.join("dev").join(p)).unwrap(), &limits, &opts).ok())
+            .filter_map(|p| engine.analyze_bytes(&std::fs::read(dir.join("dev").join(p)).unwrap(), &limits, opts).ok())
             .map(|a| FrameSignals::from_analysis(&a))
             .collect()
     };
+    let signals_of = |paths: &[String]| signals_with(paths, &opts);
     let eligible: Vec<&String> = order.iter().filter(|i| by_id[*i].len() >= 5).collect();
     let mut gallery_entries = Vec::new();
+    // (id, probe frames with the mirror-averaged descriptor, the same frames with the plain one)
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for (k, ident) in eligible.iter().enumerate() {
         let paths = &by_id[*ident];
         if k % 5 == 4 {
-            unknown.push(signals_of(paths));
+            unknown.push((signals_of(paths), signals_with(paths, &plain)));
             continue;
         }
         let enrol: Vec<face_engine::Embedding> =
             signals_of(&paths[..3]).into_iter().filter(|s| s.faces_found == 1).filter_map(|s| s.embedding).collect();
         let Some(c) = centroid(enrol.iter()) else { continue };
         gallery_entries.push((k as i64, c));
-        known.push((k as i64, signals_of(&paths[3..])));
+        known.push((k as i64, signals_of(&paths[3..]), signals_with(&paths[3..], &plain)));
     }
     let gallery = Gallery::from_entries(gallery_entries);
     let policy = MatchPolicy::KIOSK;
     let cfg = liveness_config(12);
-    for (name, kind) in [("centroid", ProbeKind::Centroid), ("reference", ProbeKind::Reference)] {
+    // The gallery is always enrolled mirror-averaged (as registration does); "_plain" probes use the plain
+    // descriptor (one ResNet run per frame instead of two).
+    for (name, kind, plain_probe) in [
+        ("centroid", ProbeKind::Centroid, false),
+        ("reference", ProbeKind::Reference, false),
+        ("centroid_plain", ProbeKind::Centroid, true),
+        ("reference_plain", ProbeKind::Reference, true),
+    ] {
         let (mut right, mut wrong, mut refused, mut fa) = (0, 0, 0, 0);
         let (mut own, mut margins, mut stranger) = (Vec::new(), Vec::new(), Vec::new());
-        for (id, sig) in &known {
-            let Some(p) = probe(sig, &cfg, kind) else {
+        for (id, sig_f, sig_p) in &known {
+            let Some(p) = probe(if plain_probe { sig_p } else { sig_f }, &cfg, kind) else {
                 refused += 1;
                 continue;
             };
@@ -239,8 +249,8 @@ fn probe_choice_open_set() {
                 _ => refused += 1,
             }
         }
-        for sig in &unknown {
-            let Some(p) = probe(sig, &cfg, kind) else { continue };
+        for (sig_f, sig_p) in &unknown {
+            let Some(p) = probe(if plain_probe { sig_p } else { sig_f }, &cfg, kind) else { continue };
             let r = gallery.search(&p).unwrap();
             stranger.push(r.best.similarity);
             if let MatchDecision::Accept { .. } = decide(&r, &policy) {
