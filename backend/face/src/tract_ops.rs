@@ -270,6 +270,19 @@ impl Expansion for PreluMinMul {
     }
 }
 
+/// `impl Op` for an operator of this module that has nothing to say but its name.
+macro_rules! named_op {
+    ($op:ty, $name:literal) => {
+        impl Op for $op {
+            fn name(&self) -> StaticName {
+                $name.into()
+            }
+
+            op_as_typed_op!();
+        }
+    };
+}
+
 /// `PRelu` with constant slopes on an f32 input of rank 4 (NCHW), one slope per channel or one for all:
 /// `x` where `x > 0`, `a·x` elsewhere (stock tract's `Iff(0 < x, x, a·x)`, bit for bit), in one pass
 /// over the tensor, in place when the input is not shared. Instead of [`PreluMinMul`]'s three
@@ -285,10 +298,7 @@ impl Eq for PreluOp {}
 impl PreluOp {
     /// The op for an input `x` and slope `a`, when both are what it covers.
     fn for_input(x: &TypedFact, a: &TypedFact) -> TractResult<Option<PreluOp>> {
-        let (Some(konst), Ok(shape)) = (a.konst.clone(), x.shape.as_concrete().context("shape").map(|s| s.to_vec()))
-        else {
-            return Ok(None);
-        };
+        let (Some(konst), Some(shape)) = (a.konst.as_ref(), x.shape.as_concrete()) else { return Ok(None) };
         if x.datum_type != f32::datum_type() || shape.len() != 4 {
             return Ok(None);
         }
@@ -303,13 +313,7 @@ impl PreluOp {
     }
 }
 
-impl Op for PreluOp {
-    fn name(&self) -> StaticName {
-        "Prelu".into()
-    }
-
-    op_as_typed_op!();
-}
+named_op!(PreluOp, "Prelu");
 
 impl EvalOp for PreluOp {
     op_out_of_plan!();
@@ -317,15 +321,12 @@ impl EvalOp for PreluOp {
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let mut t = args_1!(inputs).into_tensor();
         let &[_, c, h, w] = t.shape() else { bail!("Prelu expects NCHW, got {:?}", t.shape()) };
-        let mut view = t.try_as_plain_ram_mut()?;
-        let x = view.as_slice_mut::<f32>()?;
-        for (k, plane) in x.chunks_exact_mut(h * w).enumerate() {
+        for (k, plane) in t.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.chunks_exact_mut(h * w).enumerate() {
             let a = if self.slopes.len() == 1 { self.slopes[0] } else { self.slopes[k % c] };
             for v in plane {
                 *v = if *v > 0.0 { *v } else { a * *v };
             }
         }
-        drop(view);
         Ok(tvec!(t.into_tvalue()))
     }
 }
@@ -486,13 +487,7 @@ impl PartialEq for DepthwiseOp {
 
 impl Eq for DepthwiseOp {}
 
-impl Op for DepthwiseOp {
-    fn name(&self) -> StaticName {
-        "Depthwise".into()
-    }
-
-    op_as_typed_op!();
-}
+named_op!(DepthwiseOp, "Depthwise");
 
 impl EvalOp for DepthwiseOp {
     op_out_of_plan!();
@@ -561,13 +556,7 @@ impl PartialEq for AmxConvOp {
 
 impl Eq for AmxConvOp {}
 
-impl Op for AmxConvOp {
-    fn name(&self) -> StaticName {
-        "AmxConv".into()
-    }
-
-    op_as_typed_op!();
-}
+named_op!(AmxConvOp, "AmxConv");
 
 impl EvalOp for AmxConvOp {
     op_out_of_plan!();
