@@ -18,6 +18,7 @@ pub mod gallery;
 pub mod geometry;
 pub mod landmarks;
 pub mod liveness;
+pub mod pointwise;
 pub mod quality;
 pub mod tract_ops;
 

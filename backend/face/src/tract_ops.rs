@@ -341,11 +341,16 @@ impl TypedOp for PreluOp {
 
 /// What the engine runs: `model` decluttered by tract, its depthwise convolutions replaced
 /// ([`depthwise_convs`]), with `amx` its other convolutions moved to AMX where [`amx_convs`] can (and the
-/// CPU has it), optimised by tract, then [`fast_pads`].
+/// CPU has it), the 1 x 1 convolutions left on AVX-512 CPUs replaced ([`pointwise_convs`]), optimised by
+/// tract, then [`fast_pads`].
 ///
 /// The engine picks the models ([`crate::engine::uses_amx`]).
 pub fn optimize(model: InferenceModel, amx: bool) -> TractResult<TypedModel> {
-    let typed = model.into_typed()?.into_decluttered()?;
+    let typed = model.into_typed()?;
+    // before decluttering, which turns 1 x 1 convolutions into a product (`EinSum`); the other two see
+    // every convolution either way
+    let typed = if crate::pointwise::enabled() { pointwise_convs(typed)? } else { typed };
+    let typed = typed.into_decluttered()?;
     let typed = if crate::depthwise::enabled() { depthwise_convs(typed)? } else { typed };
     let typed = if amx && crate::amx::available() { amx_convs(typed)? } else { typed };
     fast_pads(typed.into_optimized()?)
@@ -434,12 +439,27 @@ fn plain_conv<'a>(model: &'a TypedModel, node: &'a TypedNode) -> TractResult<Opt
     if !plain {
         return Ok(None);
     }
-    let (Some(kernel), Some(bias)) =
-        (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
-    else {
+    let (Some(kernel), Some(bias)) = (constant(model, node.inputs[1])?, constant(model, node.inputs[2])?) else {
         return Ok(None);
     };
     Ok(Some(PlainConv { conv, input, k: k[0], stride, pads, kernel, bias }))
+}
+
+/// The constant on `outlet`, also where it is a constant through a `Cast` (how a convolution's bias
+/// arrives before decluttering folds it).
+fn constant(model: &TypedModel, outlet: OutletId) -> TractResult<Option<Arc<Tensor>>> {
+    if let Some(k) = &model.outlet_fact(outlet)?.konst {
+        return Ok(Some(k.clone()));
+    }
+    let node = &model.nodes[outlet.node];
+    let (Some(cast), [input]) = (node.op_as::<tract_onnx::tract_hir::tract_core::ops::cast::Cast>(), &node.inputs[..])
+    else {
+        return Ok(None);
+    };
+    match &model.outlet_fact(*input)?.konst {
+        Some(k) => Ok(Some(k.cast_to_dt(cast.to)?.into_owned().into_arc_tensor())),
+        None => Ok(None),
+    }
 }
 
 fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseOp>> {
@@ -507,6 +527,83 @@ impl EvalOp for DepthwiseOp {
 impl TypedOp for DepthwiseOp {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let chw: [TDim; 3] = [self.conv.channels().into(), self.oh.into(), self.ow.into()];
+        Ok(tvec!(if self.batch_axis {
+            let [c, h, w] = chw;
+            f32::fact([inputs[0].shape[0].clone(), c, h, w])
+        } else {
+            f32::fact(chw)
+        }))
+    }
+
+    as_op!();
+}
+
+/// Replaces every 1 x 1 convolution of a decluttered model (stride 1, no padding, no groups, NCHW or CHW,
+/// and what [`plain_conv`] takes) by [`PointwiseOp`].
+pub fn pointwise_convs(model: TypedModel) -> TractResult<TypedModel> {
+    replace_convs(model, pointwise_for)
+}
+
+fn pointwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<PointwiseOp>> {
+    let Some(p) = plain_conv(model, node)? else { return Ok(None) };
+    if p.k != 1 || p.stride != 1 || p.pads != [0; 4] || p.conv.group != 1 {
+        return Ok(None);
+    }
+    let batch_axis = match p.conv.pool_spec.data_format {
+        DataFormat::NCHW if p.input.rank() == 4 => true,
+        DataFormat::CHW if p.input.rank() == 3 => false,
+        _ => return Ok(None),
+    };
+    let dims: Option<Vec<usize>> =
+        p.input.shape.iter().skip(usize::from(batch_axis)).map(|d| d.to_usize().ok()).collect();
+    let Some(&[cin, h, w]) = dims.as_deref() else { return Ok(None) };
+    let (kernel, bias) = p.weights()?;
+    let Some(pw) = crate::pointwise::Pointwise::new(&kernel, &bias, p.conv.output_channels(), cin) else {
+        return Ok(None);
+    };
+    Ok(Some(PointwiseOp { conv: Arc::new(pw), batch_axis, h, w }))
+}
+
+/// A 1 x 1 convolution run by [`crate::pointwise::Pointwise`] on an NCHW input of size `h x w` (any
+/// batch), or a CHW one (`batch_axis` false).
+#[derive(Debug, Clone)]
+pub struct PointwiseOp {
+    conv: Arc<crate::pointwise::Pointwise>,
+    batch_axis: bool,
+    h: usize,
+    w: usize,
+}
+
+/// The same op when it shares the same weights (what `clone` gives) at the same size.
+impl PartialEq for PointwiseOp {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.conv, &other.conv)
+            && (self.batch_axis, self.h, self.w) == (other.batch_axis, other.h, other.w)
+    }
+}
+
+impl Eq for PointwiseOp {}
+
+named_op!(PointwiseOp, "Pointwise");
+
+impl EvalOp for PointwiseOp {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let n = if self.batch_axis { input.shape()[0] } else { 1 };
+        let x = input.try_as_plain_ram()?.as_slice::<f32>()?;
+        let out = self.conv.run(x, n, self.h * self.w);
+        let (c, h, w) = (self.conv.output_channels(), self.h, self.w);
+        let shape: &[usize] = if self.batch_axis { &[n, c, h, w] } else { &[c, h, w] };
+        let out = tract_ndarray::ArrayD::from_shape_vec(shape, out)?;
+        Ok(tvec!(Tensor::from(out).into_tvalue()))
+    }
+}
+
+impl TypedOp for PointwiseOp {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let chw: [TDim; 3] = [self.conv.output_channels().into(), self.h.into(), self.w.into()];
         Ok(tvec!(if self.batch_axis {
             let [c, h, w] = chw;
             f32::fact([inputs[0].shape[0].clone(), c, h, w])
@@ -978,6 +1075,45 @@ mod tests {
                 out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
             };
             let (want, got) = (run(decluttered), run(replaced));
+            for (w, g) in want.iter().zip(&got) {
+                let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
+                let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                assert!(worst <= 1e-4 * scale, "{file}: outputs moved by {worst} (scale {scale})");
+            }
+        }
+    }
+
+    #[test]
+    fn pointwise_convs_take_every_1x1_convolution_and_keep_the_outputs() {
+        // (model, input side, 1 x 1 convolutions in it)
+        for (file, side, expected) in
+            [("blazeface_short_range.onnx", 128, 20), ("face_landmark.onnx", 192, 22), ("iris_landmark.onnx", 64, 46)]
+        {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../face-models").join(file);
+            let typed = onnx()
+                .model_for_path(&path)
+                .and_then(|m| m.with_input_fact(0, f32::fact([1, side, side, 3]).into()))
+                .and_then(|m| m.into_typed())
+                .unwrap();
+            let count = |m: &TypedModel, name: &str| m.nodes.iter().filter(|n| n.op().name() == name).count();
+            let convs = count(&typed, "Conv");
+            let replaced = pointwise_convs(typed.clone()).unwrap();
+            assert_eq!(count(&replaced, "Pointwise"), expected, "{file}: 1 x 1 convolutions replaced");
+            assert_eq!(count(&replaced, "Conv"), convs - expected, "{file}: the others kept");
+            let image: Vec<f32> = (0..side * side * 3)
+                .map(|i| {
+                    let (p, c) = (i / 3, i % 3);
+                    let (y, x) = ((p / side) as f32, (p % side) as f32);
+                    0.5 + 0.4 * ((x * 0.13 + c as f32).cos() * (y * 0.05).sin())
+                })
+                .collect();
+            let run = |m: TypedModel| -> Vec<Vec<f32>> {
+                let plan = m.into_optimized().unwrap().into_runnable().unwrap();
+                let input = tensor1(&image).into_shape(&[1, side, side, 3]).unwrap();
+                let out = plan.run(tvec!(input.into())).unwrap();
+                out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
+            };
+            let (want, got) = (run(typed), run(replaced));
             for (w, g) in want.iter().zip(&got) {
                 let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
                 let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
