@@ -35,70 +35,174 @@ fn avx512() -> bool {
     }
 }
 
-/// A 1 x 1 convolution with constant weights: `cout` outputs of `cin` inputs.
+/// Constant weights of a product `out[co][p] = bias[co] + sum_k w[co][k] * row_k[p]`, packed for the
+/// SIMD routine.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Pointwise {
-    cin: usize,
+struct Weights {
+    /// Length of the sums (input channels, or input channels x kernel taps).
+    k: usize,
     cout: usize,
-    /// Per block of [`CO`] output channels, `cin x CO` weights (input-channel major; zero past `cout`).
+    /// Per block of [`CO`] output channels, `k x CO` weights (`k`-major; zero past `cout`).
     packed: Vec<f32>,
     /// One bias per output channel, zero past `cout` up to whole blocks.
     bias: Vec<f32>,
 }
 
-impl Pointwise {
-    /// `weights` is `cout x cin` (OIHW of a 1 x 1 kernel); `None` when the lengths do not match.
-    pub fn new(weights: &[f32], bias: &[f32], cout: usize, cin: usize) -> Option<Self> {
-        if cin == 0 || cout == 0 || weights.len() != cout * cin || bias.len() != cout {
+impl Weights {
+    /// `weights` is `cout x k`; `None` when the lengths do not match.
+    fn new(weights: &[f32], bias: &[f32], cout: usize, k: usize) -> Option<Self> {
+        if k == 0 || cout == 0 || weights.len() != cout * k || bias.len() != cout {
             return None;
         }
         let blocks = cout.div_ceil(CO);
-        let mut packed = vec![0f32; blocks * cin * CO];
+        let mut packed = vec![0f32; blocks * k * CO];
         for co in 0..cout {
-            for ci in 0..cin {
-                packed[(co / CO) * cin * CO + ci * CO + co % CO] = weights[co * cin + ci];
+            for i in 0..k {
+                packed[(co / CO) * k * CO + i * CO + co % CO] = weights[co * k + i];
             }
         }
         let mut padded = bias.to_vec();
         padded.resize(blocks * CO, 0.0);
-        Some(Pointwise { cin, cout, packed, bias: padded })
+        Some(Weights { k, cout, packed, bias: padded })
+    }
+
+    /// `out[co * n + p] = bias[co] + sum_k w[co][k] * x[rows[k] + p]` for `p < n`.
+    fn product(&self, rows: &[usize], x: &[f32], out: &mut [f32], n: usize) {
+        assert!(rows.len() == self.k && out.len() >= self.cout * n, "product shape");
+        assert!(rows.iter().all(|r| r + n <= x.len()), "rows inside the input");
+        #[cfg(target_arch = "x86_64")]
+        if avx512() {
+            // SAFETY: the feature was just detected; `image_avx512` checks the bounds it relies on.
+            unsafe { simd::image_avx512(self, rows, x, out, n) };
+            return;
+        }
+        self.product_scalar(rows, x, out, n);
+    }
+
+    /// The definition, in the same order of additions as the SIMD routine.
+    fn product_scalar(&self, rows: &[usize], x: &[f32], out: &mut [f32], n: usize) {
+        for co in 0..self.cout {
+            let w = &self.packed[(co / CO) * self.k * CO..];
+            for p in 0..n {
+                let mut s = self.bias[co];
+                for (i, r) in rows.iter().enumerate() {
+                    s += x[r + p] * w[i * CO + co % CO];
+                }
+                out[co * n + p] = s;
+            }
+        }
+    }
+}
+
+/// A 1 x 1 convolution with constant weights: `cout` outputs of `cin` inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pointwise {
+    w: Weights,
+}
+
+impl Pointwise {
+    /// `weights` is `cout x cin` (OIHW of a 1 x 1 kernel); `None` when the lengths do not match.
+    pub fn new(weights: &[f32], bias: &[f32], cout: usize, cin: usize) -> Option<Self> {
+        Weights::new(weights, bias, cout, cin).map(|w| Pointwise { w })
     }
 
     pub fn output_channels(&self) -> usize {
-        self.cout
+        self.w.cout
     }
 
     /// Runs on `x`: `n` images of `cin x hw` values. Panics when `x` has another length.
     pub fn run(&self, x: &[f32], n: usize, hw: usize) -> Vec<f32> {
-        assert_eq!(x.len(), n * self.cin * hw, "input length");
-        let mut out = vec![0f32; n * self.cout * hw];
+        let (cin, cout) = (self.w.k, self.w.cout);
+        assert_eq!(x.len(), n * cin * hw, "input length");
+        let mut out = vec![0f32; n * cout * hw];
         if hw == 0 {
             return out;
         }
-        for (xi, oi) in x.chunks_exact(self.cin * hw).zip(out.chunks_exact_mut(self.cout * hw)) {
-            #[cfg(target_arch = "x86_64")]
-            if avx512() {
-                // SAFETY: the feature was just detected; the lengths are those checked above.
-                unsafe { simd::image_avx512(self, xi, oi, hw) };
-                continue;
-            }
-            self.image_scalar(xi, oi, hw);
+        let rows: Vec<usize> = (0..cin).map(|c| c * hw).collect();
+        for (xi, oi) in x.chunks_exact(cin * hw).zip(out.chunks_exact_mut(cout * hw)) {
+            self.w.product(&rows, xi, oi, hw);
         }
         out
     }
+}
 
-    /// The definition, in the same order of additions as the SIMD routine.
-    fn image_scalar(&self, x: &[f32], out: &mut [f32], hw: usize) {
-        for co in 0..self.cout {
-            let w = &self.packed[(co / CO) * self.cin * CO..];
-            for p in 0..hw {
-                let mut s = self.bias[co];
-                for ci in 0..self.cin {
-                    s += x[ci * hw + p] * w[ci * CO + co % CO];
+/// A convolution on few input channels (the models' first layers, on the RGB planes): `cout` filters of
+/// `cin x k x k`, stride 1 or 2, zero padding `[top, left, bottom, right]`. The input is copied once into
+/// zero-bordered planes, split for stride 2 into their four even/odd phases (as in
+/// [`crate::depthwise`]), so that each of the `cin x k x k` taps reads one run of consecutive values of
+/// a full-width output grid: the same product as [`Pointwise`], with a row per tap (no `im2col` copy).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmallConv {
+    w: Weights,
+    cin: usize,
+    k: usize,
+    stride: usize,
+    pads: [usize; 4],
+}
+
+impl SmallConv {
+    /// At most this many input channels (the layers on an image's three planes).
+    pub const MAX_INPUT_CHANNELS: usize = 4;
+
+    /// `weights` is OIHW; `None` for shapes this does not cover.
+    pub fn new(weights: &[f32], bias: &[f32], cout: usize, cin: usize, k: usize, stride: usize, pads: [usize; 4]) -> Option<Self> {
+        let ok = (1..=Self::MAX_INPUT_CHANNELS).contains(&cin) && k > 0 && (stride == 1 || stride == 2);
+        ok.then_some(())?;
+        Weights::new(weights, bias, cout, cin * k * k).map(|w| SmallConv { w, cin, k, stride, pads })
+    }
+
+    pub fn output_channels(&self) -> usize {
+        self.w.cout
+    }
+
+    /// Output height and width for an input of `h x w`; `None` when the padded input is smaller than
+    /// the kernel.
+    pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
+        let [t, l, b, r] = self.pads;
+        let (ph, pw) = (h + t + b, w + l + r);
+        (ph >= self.k && pw >= self.k).then(|| ((ph - self.k) / self.stride + 1, (pw - self.k) / self.stride + 1))
+    }
+
+    /// Runs on `x`: `n` images of `cin x h x w`. Panics when `x` has another length or the input is
+    /// smaller than the kernel (the op checks both when the model is built).
+    pub fn run(&self, x: &[f32], n: usize, h: usize, w: usize) -> Vec<f32> {
+        let (oh, ow) = self.output_size(h, w).expect("input at least as large as the kernel");
+        let (cin, cout, k, s) = (self.cin, self.w.cout, self.k, self.stride);
+        assert_eq!(x.len(), n * cin * h * w, "input length");
+        let [t, l, b, r] = self.pads;
+        let (qh, qw) = ((h + t + b).div_ceil(s), (w + l + r).div_ceil(s));
+        let phase_len = qh * qw;
+        let plane = s * s * phase_len;
+        // every tap's row: channel, phase, then the tap's offset in the phase
+        let mut rows = Vec::with_capacity(cin * k * k);
+        for c in 0..cin {
+            for ky in 0..k {
+                for kx in 0..k {
+                    rows.push(c * plane + ((ky % s) * s + kx % s) * phase_len + (ky / s) * qw + kx / s);
                 }
-                out[co * hw + p] = s;
             }
         }
+        let grid = oh * qw;
+        let mut phases = vec![0f32; cin * plane + qw + k];
+        let mut full = vec![0f32; cout * grid];
+        let mut out = vec![0f32; n * cout * oh * ow];
+        for (xi, oi) in x.chunks_exact(cin * h * w).zip(out.chunks_exact_mut(cout * oh * ow)) {
+            for (c, src) in xi.chunks_exact(h * w).enumerate() {
+                let dst = &mut phases[c * plane..(c + 1) * plane];
+                for (y, row) in src.chunks_exact(w).enumerate() {
+                    let py = y + t;
+                    for (xx, v) in row.iter().enumerate() {
+                        let px = xx + l;
+                        dst[((py % s) * s + px % s) * phase_len + (py / s) * qw + px / s] = *v;
+                    }
+                }
+            }
+            self.w.product(&rows, &phases, &mut full, grid);
+            for (orow, frow) in oi.chunks_exact_mut(ow).zip(full.chunks_exact(qw)) {
+                orow.copy_from_slice(&frow[..ow]);
+            }
+        }
+        out
     }
 }
 
@@ -106,33 +210,45 @@ impl Pointwise {
 mod simd {
     use std::arch::x86_64::*;
 
-    use super::{Pointwise, CO, LANES};
+    use super::{Weights, CO, LANES};
 
-    /// One image (`cin x hw` in, `cout x hw` out): tiles of 48 pixels, the last one narrower and masked.
+    /// One image: `out[co * n + p] = bias[co] + sum_k w[k][co] * x[rows[k] + p]` for `p < n` (for a
+    /// 1 x 1 convolution `rows[k] = k * n`), in tiles of 48 pixels, the last one narrower and masked.
+    /// `x` must hold every `rows[k] + n`.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn image_avx512(pw: &Pointwise, x: &[f32], out: &mut [f32], hw: usize) {
-        assert!(x.len() == pw.cin * hw && out.len() == pw.cout * hw && pw.packed.len() >= pw.cout.div_ceil(CO) * pw.cin * CO);
+    pub unsafe fn image_avx512(pw: &Weights, rows: &[usize], x: &[f32], out: &mut [f32], n: usize) {
+        let reach = rows.iter().max().map_or(0, |r| r + n);
+        assert!(rows.len() == pw.k && reach <= x.len() && out.len() >= pw.cout * n);
+        assert!(pw.packed.len() >= pw.cout.div_ceil(CO) * pw.k * CO && pw.bias.len() >= pw.cout.div_ceil(CO) * CO);
         let mut p0 = 0;
-        while p0 < hw {
-            let rem = hw - p0;
+        while p0 < n {
+            let rem = n - p0;
             let mask = if rem >= 3 * LANES || rem % LANES == 0 { 0xFFFF } else { ((1u32 << (rem % LANES)) - 1) as u16 };
             match rem.div_ceil(LANES) {
-                1 => tile::<1>(pw, x, out, hw, p0, mask),
-                2 => tile::<2>(pw, x, out, hw, p0, mask),
-                _ => tile::<3>(pw, x, out, hw, p0, mask),
+                1 => tile::<1>(pw, rows, x, out, n, p0, mask),
+                2 => tile::<2>(pw, rows, x, out, n, p0, mask),
+                _ => tile::<3>(pw, rows, x, out, n, p0, mask),
             }
             p0 += 3 * LANES;
         }
     }
 
     /// `NB` registers of pixels from `p0` (the last one loaded and stored under `last`) for every block of
-    /// output channels. Every pointer formed stays inside `x` / `out`: a tile starts at a pixel `< hw`
-    /// and its last register holds at least one pixel `< hw` (the rest masked off).
+    /// output channels. Every pointer formed stays inside `x` / `out`: a tile starts at a pixel `< n`
+    /// and its last register holds at least one pixel `< n` (the rest masked off).
     #[target_feature(enable = "avx512f")]
-    unsafe fn tile<const NB: usize>(pw: &Pointwise, x: &[f32], out: &mut [f32], hw: usize, p0: usize, last: u16) {
+    unsafe fn tile<const NB: usize>(
+        pw: &Weights,
+        rows: &[usize],
+        x: &[f32],
+        out: &mut [f32],
+        n: usize,
+        p0: usize,
+        last: u16,
+    ) {
         let (xp, op) = (x.as_ptr(), out.as_mut_ptr());
         for blk in 0..pw.cout.div_ceil(CO) {
-            let w = pw.packed.as_ptr().add(blk * pw.cin * CO);
+            let w = pw.packed.as_ptr().add(blk * pw.k * CO);
             let mut acc = [[_mm512_setzero_ps(); NB]; CO];
             for (j, row) in acc.iter_mut().enumerate() {
                 let b = _mm512_set1_ps(*pw.bias.get_unchecked(blk * CO + j));
@@ -140,8 +256,8 @@ mod simd {
                     *a = b;
                 }
             }
-            for ci in 0..pw.cin {
-                let xr = xp.add(ci * hw + p0);
+            for (ci, &r) in rows.iter().enumerate() {
+                let xr = xp.add(r + p0);
                 let mut xv = [_mm512_setzero_ps(); NB];
                 for (k, v) in xv.iter_mut().enumerate() {
                     *v = if k + 1 == NB {
@@ -160,7 +276,7 @@ mod simd {
             }
             let valid = (pw.cout - blk * CO).min(CO);
             for (j, row) in acc.iter().enumerate().take(valid) {
-                let orow = op.add((blk * CO + j) * hw + p0);
+                let orow = op.add((blk * CO + j) * n + p0);
                 for (k, a) in row.iter().enumerate() {
                     if k + 1 == NB {
                         _mm512_mask_storeu_ps(orow.add(k * LANES), last, *a);
@@ -227,11 +343,67 @@ mod tests {
         let pw = Pointwise::new(&values(cout * cin, 4), &values(cout, 5), cout, cin).unwrap();
         let x = values(cin * hw, 6);
         let mut scalar = vec![0f32; cout * hw];
-        pw.image_scalar(&x, &mut scalar, hw);
+        let rows: Vec<usize> = (0..cin).map(|c| c * hw).collect();
+        pw.w.product_scalar(&rows, &x, &mut scalar, hw);
         let got = pw.run(&x, 1, hw);
         for (g, s) in got.iter().zip(&scalar) {
             assert!((g - s).abs() <= 1e-5 * (1.0 + s.abs()), "{g} vs {s}");
         }
+    }
+
+    /// Direct definition of a convolution (OIHW weights, zero padding), in f64.
+    #[allow(clippy::too_many_arguments)]
+    fn conv_reference(w: &[f32], b: &[f32], x: &[f32], cout: usize, cin: usize, k: usize, s: usize, pads: [usize; 4], h: usize, wd: usize) -> (Vec<f64>, usize, usize) {
+        let [t, l, bo, r] = pads;
+        let (oh, ow) = ((h + t + bo - k) / s + 1, (wd + l + r - k) / s + 1);
+        let mut out = vec![0f64; cout * oh * ow];
+        for co in 0..cout {
+            for y in 0..oh {
+                for xx in 0..ow {
+                    let mut acc = b[co] as f64;
+                    for ci in 0..cin {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let (iy, ix) = ((y * s + ky) as isize - t as isize, (xx * s + kx) as isize - l as isize);
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd {
+                                    acc += w[((co * cin + ci) * k + ky) * k + kx] as f64
+                                        * x[(ci * h + iy as usize) * wd + ix as usize] as f64;
+                                }
+                            }
+                        }
+                    }
+                    out[(co * oh + y) * ow + xx] = acc;
+                }
+            }
+        }
+        (out, oh, ow)
+    }
+
+    #[test]
+    fn small_conv_equals_the_definition() {
+        // first layers of the models (3x3 s2 asymmetric padding, 5x5 s2, 3x3 s1 "same"), odd sizes, batch 2
+        for &(cout, cin, k, s, pads, h, w) in &[
+            (16, 3, 3, 2, [0, 0, 1, 1], 192, 192),
+            (24, 3, 5, 2, [1, 1, 2, 2], 33, 30),
+            (13, 3, 3, 1, [1, 1, 1, 1], 17, 9),
+            (8, 1, 3, 2, [1, 1, 1, 1], 7, 8),
+            (32, 4, 7, 2, [3, 3, 3, 3], 21, 21),
+        ] {
+            let (wt, b) = (values(cout * cin * k * k, 7), values(cout, 8));
+            let x = values(2 * cin * h * w, 9);
+            let conv = SmallConv::new(&wt, &b, cout, cin, k, s, pads).unwrap();
+            let got = conv.run(&x, 2, h, w);
+            for img in 0..2 {
+                let (want, oh, ow) = conv_reference(&wt, &b, &x[img * cin * h * w..(img + 1) * cin * h * w], cout, cin, k, s, pads, h, w);
+                assert_eq!(conv.output_size(h, w), Some((oh, ow)));
+                let g = &got[img * cout * oh * ow..(img + 1) * cout * oh * ow];
+                for (i, (g, r)) in g.iter().zip(&want).enumerate() {
+                    assert!((*g as f64 - r).abs() <= 1e-4 * (1.0 + r.abs()), "k {k} s {s} img {img} at {i}: {g} vs {r}");
+                }
+            }
+        }
+        assert!(SmallConv::new(&[0.0; 5 * 9 * 2], &[0.0; 2], 2, 5, 3, 1, [1; 4]).is_none(), "5 input channels");
+        assert!(SmallConv::new(&[0.0; 27], &[0.0], 1, 3, 3, 3, [0; 4]).is_none(), "stride 3");
     }
 
     #[test]

@@ -341,8 +341,8 @@ impl TypedOp for PreluOp {
 
 /// What the engine runs: `model` decluttered by tract, its depthwise convolutions replaced
 /// ([`depthwise_convs`]), with `amx` its other convolutions moved to AMX where [`amx_convs`] can (and the
-/// CPU has it), the 1 x 1 convolutions left on AVX-512 CPUs replaced ([`pointwise_convs`]), optimised by
-/// tract, then [`fast_pads`].
+/// CPU has it), on AVX-512 CPUs the 1 x 1 convolutions ([`pointwise_convs`]) and the first layers left
+/// ([`small_convs`]) replaced, optimised by tract, then [`fast_pads`].
 ///
 /// The engine picks the models ([`crate::engine::uses_amx`]).
 pub fn optimize(model: InferenceModel, amx: bool) -> TractResult<TypedModel> {
@@ -353,6 +353,7 @@ pub fn optimize(model: InferenceModel, amx: bool) -> TractResult<TypedModel> {
     let typed = typed.into_decluttered()?;
     let typed = if crate::depthwise::enabled() { depthwise_convs(typed)? } else { typed };
     let typed = if amx && crate::amx::available() { amx_convs(typed)? } else { typed };
+    let typed = if crate::pointwise::enabled() { small_convs(typed)? } else { typed };
     fast_pads(typed.into_optimized()?)
 }
 
@@ -604,6 +605,85 @@ impl EvalOp for PointwiseOp {
 impl TypedOp for PointwiseOp {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let chw: [TDim; 3] = [self.conv.output_channels().into(), self.h.into(), self.w.into()];
+        Ok(tvec!(if self.batch_axis {
+            let [c, h, w] = chw;
+            f32::fact([inputs[0].shape[0].clone(), c, h, w])
+        } else {
+            f32::fact(chw)
+        }))
+    }
+
+    as_op!();
+}
+
+/// Replaces every convolution on at most [`crate::pointwise::SmallConv::MAX_INPUT_CHANNELS`] input
+/// channels (the layers on the RGB planes; no groups, NCHW or CHW, and what [`plain_conv`] takes) by
+/// [`SmallConvOp`].
+pub fn small_convs(model: TypedModel) -> TractResult<TypedModel> {
+    replace_convs(model, small_conv_for)
+}
+
+fn small_conv_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<SmallConvOp>> {
+    let Some(p) = plain_conv(model, node)? else { return Ok(None) };
+    let batch_axis = match p.conv.pool_spec.data_format {
+        DataFormat::NCHW if p.input.rank() == 4 => true,
+        DataFormat::CHW if p.input.rank() == 3 => false,
+        _ => return Ok(None),
+    };
+    let dims: Option<Vec<usize>> =
+        p.input.shape.iter().skip(usize::from(batch_axis)).map(|d| d.to_usize().ok()).collect();
+    let (Some(&[cin, h, w]), 1) = (dims.as_deref(), p.conv.group) else { return Ok(None) };
+    let (kernel, bias) = p.weights()?;
+    let cout = p.conv.output_channels();
+    let Some(conv) = crate::pointwise::SmallConv::new(&kernel, &bias, cout, cin, p.k, p.stride, p.pads) else {
+        return Ok(None);
+    };
+    let Some((oh, ow)) = conv.output_size(h, w) else { return Ok(None) };
+    Ok(Some(SmallConvOp { conv: Arc::new(conv), batch_axis, h, w, oh, ow }))
+}
+
+/// A first-layer convolution run by [`crate::pointwise::SmallConv`] on an NCHW input of size `h x w`
+/// (any batch), or a CHW one (`batch_axis` false).
+#[derive(Debug, Clone)]
+pub struct SmallConvOp {
+    conv: Arc<crate::pointwise::SmallConv>,
+    batch_axis: bool,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// The same op when it shares the same weights (what `clone` gives) at the same size.
+impl PartialEq for SmallConvOp {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.conv, &other.conv)
+            && (self.batch_axis, self.h, self.w) == (other.batch_axis, other.h, other.w)
+    }
+}
+
+impl Eq for SmallConvOp {}
+
+named_op!(SmallConvOp, "SmallConv");
+
+impl EvalOp for SmallConvOp {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let n = if self.batch_axis { input.shape()[0] } else { 1 };
+        let x = input.try_as_plain_ram()?.as_slice::<f32>()?;
+        let out = self.conv.run(x, n, self.h, self.w);
+        let (c, oh, ow) = (self.conv.output_channels(), self.oh, self.ow);
+        let shape: &[usize] = if self.batch_axis { &[n, c, oh, ow] } else { &[c, oh, ow] };
+        let out = tract_ndarray::ArrayD::from_shape_vec(shape, out)?;
+        Ok(tvec!(Tensor::from(out).into_tvalue()))
+    }
+}
+
+impl TypedOp for SmallConvOp {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let chw: [TDim; 3] = [self.conv.output_channels().into(), self.oh.into(), self.ow.into()];
         Ok(tvec!(if self.batch_axis {
             let [c, h, w] = chw;
             f32::fact([inputs[0].shape[0].clone(), c, h, w])
@@ -1114,6 +1194,35 @@ mod tests {
                 out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
             };
             let (want, got) = (run(typed), run(replaced));
+            for (w, g) in want.iter().zip(&got) {
+                let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
+                let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                assert!(worst <= 1e-4 * scale, "{file}: outputs moved by {worst} (scale {scale})");
+            }
+        }
+    }
+
+    #[test]
+    fn small_convs_take_the_first_layers_and_keep_the_outputs() {
+        // FaceMesh's and the iris model's first layers (BlazeFace's goes to AMX where there is AMX)
+        for (file, side) in [("face_landmark.onnx", 192), ("iris_landmark.onnx", 64), ("blazeface_short_range.onnx", 128)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../face-models").join(file);
+            let decluttered = onnx()
+                .model_for_path(&path)
+                .and_then(|m| m.with_input_fact(0, f32::fact([1, side, side, 3]).into()))
+                .and_then(|m| m.into_typed())
+                .and_then(|m| m.into_decluttered())
+                .unwrap();
+            let replaced = small_convs(decluttered.clone()).unwrap();
+            assert_eq!(replaced.nodes.iter().filter(|n| n.op().name() == "SmallConv").count(), 1, "{file}");
+            let image: Vec<f32> = (0..side * side * 3).map(|i| 0.5 + 0.45 * ((i % 97) as f32 * 0.3).sin()).collect();
+            let run = |m: TypedModel| -> Vec<Vec<f32>> {
+                let plan = m.into_optimized().unwrap().into_runnable().unwrap();
+                let input = tensor1(&image).into_shape(&[1, side, side, 3]).unwrap();
+                let out = plan.run(tvec!(input.into())).unwrap();
+                out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
+            };
+            let (want, got) = (run(decluttered), run(replaced));
             for (w, g) in want.iter().zip(&got) {
                 let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
                 let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
