@@ -42,9 +42,14 @@ curl -fs "http://127.0.0.1:$PORT/api/health" >/dev/null || { echo "server did no
 echo "server pid $SERVER on :$PORT, database $DB, logs $DIR/server.log" >&2
 
 status=0
-LOAD_URL="http://127.0.0.1:$PORT" LOAD_DATABASE_URL="$MYSQL/$DB" LOAD_OWNER_EMAIL="$OWNER_EMAIL" \
-  LOAD_OWNER_PASSWORD="$OWNER_PASSWORD" cargo test --workspace --test api load -- --ignored --nocapture \
-  >"$DIR/driver.log" 2>&1 || status=$?
+# the driver shares this machine's two cores with the server: its CPU (cargo's and the test binary's) is
+# printed too, since it is taken from the server exactly when the kiosks send
+TIMEFORMAT="driver CPU (cargo + simulated kiosks and owners): %U s user + %S s system, %R s wall"
+time {
+  LOAD_URL="http://127.0.0.1:$PORT" LOAD_DATABASE_URL="$MYSQL/$DB" LOAD_OWNER_EMAIL="$OWNER_EMAIL" \
+    LOAD_OWNER_PASSWORD="$OWNER_PASSWORD" cargo test --workspace --test api load -- --ignored --nocapture \
+    >"$DIR/driver.log" 2>&1 || status=$?
+}
 grep -E '^\{"attend_ms|panicked|test result' "$DIR/driver.log" || tail -20 "$DIR/driver.log"
 echo "peak RSS of the server: $(grep VmHWM /proc/$SERVER/status 2>/dev/null | awk '{print $2 " kB"}')" >&2
 # user + system CPU of the server over the whole run (registration of the test people included)
