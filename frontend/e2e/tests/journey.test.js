@@ -143,7 +143,15 @@ test('owner uploads a profile photo', async (t) => {
   await dlg.getByRole('button', { name: 'Unggah' }).click();
   await dlg.waitFor({ state: 'detached' });
   await row.locator('img.avatar').waitFor();
-  const ok = await row.locator('img.avatar').evaluate((img) => img.complete && img.naturalWidth > 0);
+  // the <img> is in the row before its bytes are: wait for it to load or fail (it raced once, 2026-12-02)
+  const ok = await row.locator('img.avatar').evaluate((img) =>
+    img.complete
+      ? img.naturalWidth > 0
+      : new Promise((resolve) => {
+          img.addEventListener('load', () => resolve(img.naturalWidth > 0), { once: true });
+          img.addEventListener('error', () => resolve(false), { once: true });
+        }),
+  );
   assert.ok(ok, 'the avatar image loads from /api/employees/{id}/photo');
 });
 
