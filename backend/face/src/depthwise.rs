@@ -16,6 +16,14 @@ pub fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var("FACE_DEPTHWISE").map_or(true, |v| v.trim() != "0"))
 }
 
+/// Output height and width of a `k x k` convolution of stride `stride` and zero padding `pads`
+/// (`[top, left, bottom, right]`) on `h x w`; `None` when the padded input is smaller than the kernel.
+pub(crate) fn output_size(k: usize, stride: usize, pads: [usize; 4], h: usize, w: usize) -> Option<(usize, usize)> {
+    let [t, l, b, r] = pads;
+    let (ph, pw) = (h + t + b, w + l + r);
+    (ph >= k && pw >= k).then(|| ((ph - k) / stride + 1, (pw - k) / stride + 1))
+}
+
 /// A depthwise convolution with constant weights: `channels` filters of `k x k`, stride 1 or 2,
 /// zero padding `[top, left, bottom, right]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,9 +59,7 @@ impl Depthwise {
     /// Output height and width for an input of `h x w`; `None` when the padded input is smaller than
     /// the kernel.
     pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
-        let [t, l, b, r] = self.pads;
-        let (ph, pw) = (h + t + b, w + l + r);
-        (ph >= self.k && pw >= self.k).then(|| ((ph - self.k) / self.stride + 1, (pw - self.k) / self.stride + 1))
+        output_size(self.k, self.stride, self.pads, h, w)
     }
 
     /// Runs on `x`: `n` images of `channels x h x w`. Panics when `x` has another length or the input
@@ -233,7 +239,7 @@ mod simd {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The definition, summed in f64.
@@ -262,7 +268,8 @@ mod tests {
         out
     }
 
-    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+    /// Values in -1..1 from a xorshift sequence (shared with the other routines' tests).
+    pub(crate) fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
         (0..n)
             .map(|_| {

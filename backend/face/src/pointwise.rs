@@ -158,9 +158,7 @@ impl SmallConv {
     /// Output height and width for an input of `h x w`; `None` when the padded input is smaller than
     /// the kernel.
     pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
-        let [t, l, b, r] = self.pads;
-        let (ph, pw) = (h + t + b, w + l + r);
-        (ph >= self.k && pw >= self.k).then(|| ((ph - self.k) / self.stride + 1, (pw - self.k) / self.stride + 1))
+        crate::depthwise::output_size(self.k, self.stride, self.pads, h, w)
     }
 
     /// Runs on `x`: `n` images of `cin x h x w`. Panics when `x` has another length or the input is
@@ -223,7 +221,7 @@ mod simd {
         let mut p0 = 0;
         while p0 < n {
             let rem = n - p0;
-            let mask = if rem >= 3 * LANES || rem % LANES == 0 { 0xFFFF } else { ((1u32 << (rem % LANES)) - 1) as u16 };
+            let mask = if rem >= 3 * LANES || rem.is_multiple_of(LANES) { 0xFFFF } else { ((1u32 << (rem % LANES)) - 1) as u16 };
             match rem.div_ceil(LANES) {
                 1 => tile::<1>(pw, rows, x, out, n, p0, mask),
                 2 => tile::<2>(pw, rows, x, out, n, p0, mask),
@@ -292,6 +290,7 @@ mod simd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::depthwise::tests::pseudo_random as values;
 
     fn reference(w: &[f32], b: &[f32], x: &[f32], cout: usize, cin: usize, hw: usize) -> Vec<f64> {
         let mut out = vec![0f64; cout * hw];
@@ -302,18 +301,6 @@ mod tests {
             }
         }
         out
-    }
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2654435761).wrapping_add(12345);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
     }
 
     #[test]

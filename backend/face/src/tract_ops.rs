@@ -483,60 +483,7 @@ fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Dep
         return Ok(None);
     };
     let Some((oh, ow)) = dw.output_size(h, w) else { return Ok(None) };
-    Ok(Some(DepthwiseOp { conv: Arc::new(dw), batch_axis, h, w, oh, ow }))
-}
-
-/// A depthwise convolution run by [`crate::depthwise::Depthwise`] on an NCHW input of size `h x w`
-/// (any batch), or a CHW one (`batch_axis` false).
-#[derive(Debug, Clone)]
-pub struct DepthwiseOp {
-    conv: Arc<crate::depthwise::Depthwise>,
-    batch_axis: bool,
-    h: usize,
-    w: usize,
-    oh: usize,
-    ow: usize,
-}
-
-/// The same op when it shares the same weights (what `clone` gives) at the same size.
-impl PartialEq for DepthwiseOp {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.conv, &other.conv)
-            && (self.batch_axis, self.h, self.w) == (other.batch_axis, other.h, other.w)
-    }
-}
-
-impl Eq for DepthwiseOp {}
-
-named_op!(DepthwiseOp, "Depthwise");
-
-impl EvalOp for DepthwiseOp {
-    op_out_of_plan!();
-
-    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = args_1!(inputs);
-        let n = if self.batch_axis { input.shape()[0] } else { 1 };
-        let x = input.try_as_plain_ram()?.as_slice::<f32>()?;
-        let out = self.conv.run(x, n, self.h, self.w);
-        let (c, oh, ow) = (self.conv.channels(), self.oh, self.ow);
-        let shape: &[usize] = if self.batch_axis { &[n, c, oh, ow] } else { &[c, oh, ow] };
-        let out = tract_ndarray::ArrayD::from_shape_vec(shape, out)?;
-        Ok(tvec!(Tensor::from(out).into_tvalue()))
-    }
-}
-
-impl TypedOp for DepthwiseOp {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let chw: [TDim; 3] = [self.conv.channels().into(), self.oh.into(), self.ow.into()];
-        Ok(tvec!(if self.batch_axis {
-            let [c, h, w] = chw;
-            f32::fact([inputs[0].shape[0].clone(), c, h, w])
-        } else {
-            f32::fact(chw)
-        }))
-    }
-
-    as_op!();
+    Ok(Some(PlanesOp { conv: Arc::new(dw), batch_axis, h, w, oh, ow }))
 }
 
 /// Replaces every 1 x 1 convolution of a decluttered model (stride 1, no padding, no groups, NCHW or CHW,
@@ -562,58 +509,7 @@ fn pointwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Poi
     let Some(pw) = crate::pointwise::Pointwise::new(&kernel, &bias, p.conv.output_channels(), cin) else {
         return Ok(None);
     };
-    Ok(Some(PointwiseOp { conv: Arc::new(pw), batch_axis, h, w }))
-}
-
-/// A 1 x 1 convolution run by [`crate::pointwise::Pointwise`] on an NCHW input of size `h x w` (any
-/// batch), or a CHW one (`batch_axis` false).
-#[derive(Debug, Clone)]
-pub struct PointwiseOp {
-    conv: Arc<crate::pointwise::Pointwise>,
-    batch_axis: bool,
-    h: usize,
-    w: usize,
-}
-
-/// The same op when it shares the same weights (what `clone` gives) at the same size.
-impl PartialEq for PointwiseOp {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.conv, &other.conv)
-            && (self.batch_axis, self.h, self.w) == (other.batch_axis, other.h, other.w)
-    }
-}
-
-impl Eq for PointwiseOp {}
-
-named_op!(PointwiseOp, "Pointwise");
-
-impl EvalOp for PointwiseOp {
-    op_out_of_plan!();
-
-    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = args_1!(inputs);
-        let n = if self.batch_axis { input.shape()[0] } else { 1 };
-        let x = input.try_as_plain_ram()?.as_slice::<f32>()?;
-        let out = self.conv.run(x, n, self.h * self.w);
-        let (c, h, w) = (self.conv.output_channels(), self.h, self.w);
-        let shape: &[usize] = if self.batch_axis { &[n, c, h, w] } else { &[c, h, w] };
-        let out = tract_ndarray::ArrayD::from_shape_vec(shape, out)?;
-        Ok(tvec!(Tensor::from(out).into_tvalue()))
-    }
-}
-
-impl TypedOp for PointwiseOp {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let chw: [TDim; 3] = [self.conv.output_channels().into(), self.h.into(), self.w.into()];
-        Ok(tvec!(if self.batch_axis {
-            let [c, h, w] = chw;
-            f32::fact([inputs[0].shape[0].clone(), c, h, w])
-        } else {
-            f32::fact(chw)
-        }))
-    }
-
-    as_op!();
+    Ok(Some(PlanesOp { conv: Arc::new(pw), batch_axis, h, w, oh: h, ow: w }))
 }
 
 /// Replaces every convolution on at most [`crate::pointwise::SmallConv::MAX_INPUT_CHANNELS`] input
@@ -639,14 +535,53 @@ fn small_conv_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Sm
         return Ok(None);
     };
     let Some((oh, ow)) = conv.output_size(h, w) else { return Ok(None) };
-    Ok(Some(SmallConvOp { conv: Arc::new(conv), batch_axis, h, w, oh, ow }))
+    Ok(Some(PlanesOp { conv: Arc::new(conv), batch_axis, h, w, oh, ow }))
 }
 
-/// A first-layer convolution run by [`crate::pointwise::SmallConv`] on an NCHW input of size `h x w`
-/// (any batch), or a CHW one (`batch_axis` false).
+/// A convolution of our own on planes (NCHW of any batch, or CHW with `batch_axis` false) of a fixed
+/// `h x w`: what [`PlanesOp`] runs.
+pub trait PlaneConv: std::fmt::Debug + Clone + Send + Sync + 'static {
+    /// The operator's name in tract's plans and profiles.
+    const NAME: &'static str;
+    fn output_channels(&self) -> usize;
+    /// `n` images of `channels x h x w` in, `n x output_channels x oh x ow` out.
+    fn run_planes(&self, x: &[f32], n: usize, h: usize, w: usize) -> Vec<f32>;
+}
+
+impl PlaneConv for crate::depthwise::Depthwise {
+    const NAME: &'static str = "Depthwise";
+    fn output_channels(&self) -> usize {
+        self.channels()
+    }
+    fn run_planes(&self, x: &[f32], n: usize, h: usize, w: usize) -> Vec<f32> {
+        self.run(x, n, h, w)
+    }
+}
+
+impl PlaneConv for crate::pointwise::Pointwise {
+    const NAME: &'static str = "Pointwise";
+    fn output_channels(&self) -> usize {
+        self.output_channels()
+    }
+    fn run_planes(&self, x: &[f32], n: usize, h: usize, w: usize) -> Vec<f32> {
+        self.run(x, n, h * w)
+    }
+}
+
+impl PlaneConv for crate::pointwise::SmallConv {
+    const NAME: &'static str = "SmallConv";
+    fn output_channels(&self) -> usize {
+        self.output_channels()
+    }
+    fn run_planes(&self, x: &[f32], n: usize, h: usize, w: usize) -> Vec<f32> {
+        self.run(x, n, h, w)
+    }
+}
+
+/// A [`PlaneConv`] in a tract plan: on an input of `h x w`, an output of `oh x ow`.
 #[derive(Debug, Clone)]
-pub struct SmallConvOp {
-    conv: Arc<crate::pointwise::SmallConv>,
+pub struct PlanesOp<K: PlaneConv> {
+    conv: Arc<K>,
     batch_axis: bool,
     h: usize,
     w: usize,
@@ -654,26 +589,36 @@ pub struct SmallConvOp {
     ow: usize,
 }
 
+pub type DepthwiseOp = PlanesOp<crate::depthwise::Depthwise>;
+pub type PointwiseOp = PlanesOp<crate::pointwise::Pointwise>;
+pub type SmallConvOp = PlanesOp<crate::pointwise::SmallConv>;
+
 /// The same op when it shares the same weights (what `clone` gives) at the same size.
-impl PartialEq for SmallConvOp {
+impl<K: PlaneConv> PartialEq for PlanesOp<K> {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.conv, &other.conv)
             && (self.batch_axis, self.h, self.w) == (other.batch_axis, other.h, other.w)
     }
 }
 
-impl Eq for SmallConvOp {}
+impl<K: PlaneConv> Eq for PlanesOp<K> {}
 
-named_op!(SmallConvOp, "SmallConv");
+impl<K: PlaneConv> Op for PlanesOp<K> {
+    fn name(&self) -> StaticName {
+        K::NAME.into()
+    }
 
-impl EvalOp for SmallConvOp {
+    op_as_typed_op!();
+}
+
+impl<K: PlaneConv> EvalOp for PlanesOp<K> {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
         let n = if self.batch_axis { input.shape()[0] } else { 1 };
         let x = input.try_as_plain_ram()?.as_slice::<f32>()?;
-        let out = self.conv.run(x, n, self.h, self.w);
+        let out = self.conv.run_planes(x, n, self.h, self.w);
         let (c, oh, ow) = (self.conv.output_channels(), self.oh, self.ow);
         let shape: &[usize] = if self.batch_axis { &[n, c, oh, ow] } else { &[c, oh, ow] };
         let out = tract_ndarray::ArrayD::from_shape_vec(shape, out)?;
@@ -681,7 +626,7 @@ impl EvalOp for SmallConvOp {
     }
 }
 
-impl TypedOp for SmallConvOp {
+impl<K: PlaneConv> TypedOp for PlanesOp<K> {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let chw: [TDim; 3] = [self.conv.output_channels().into(), self.oh.into(), self.ow.into()];
         Ok(tvec!(if self.batch_axis {
@@ -1122,83 +1067,77 @@ mod tests {
         assert!(l2 < 1e-4, "L2 between the AMX and f32 embeddings {l2}");
     }
 
+    /// One of the MediaPipe models with a `side x side` NHWC input, typed, and decluttered when asked.
+    fn mediapipe_model(file: &str, side: usize, declutter: bool) -> TypedModel {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../face-models").join(file);
+        let typed = onnx()
+            .model_for_path(&path)
+            .and_then(|m| m.with_input_fact(0, f32::fact([1, side, side, 3]).into()))
+            .and_then(|m| m.into_typed())
+            .unwrap();
+        if declutter {
+            typed.into_decluttered().unwrap()
+        } else {
+            typed
+        }
+    }
+
+    fn count_ops(m: &TypedModel, name: &str) -> usize {
+        m.nodes.iter().filter(|n| n.op().name() == name).count()
+    }
+
+    /// Runs both models on a smooth synthetic image in the models' 0..1 / -1..1 ranges and checks that
+    /// every output moved by at most 1e-4 of its scale.
+    fn assert_same_outputs(file: &str, side: usize, want: TypedModel, got: TypedModel) {
+        let image: Vec<f32> = (0..side * side * 3)
+            .map(|i| {
+                let (p, c) = (i / 3, i % 3);
+                let (y, x) = ((p / side) as f32, (p % side) as f32);
+                0.5 + 0.4 * ((x * 0.11 + c as f32).sin() * (y * 0.07).cos())
+            })
+            .collect();
+        let run = |m: TypedModel| -> Vec<Vec<f32>> {
+            let plan = m.into_optimized().unwrap().into_runnable().unwrap();
+            let input = tensor1(&image).into_shape(&[1, side, side, 3]).unwrap();
+            let out = plan.run(tvec!(input.into())).unwrap();
+            out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
+        };
+        let (want, got) = (run(want), run(got));
+        assert_eq!(want.len(), got.len(), "{file}: outputs");
+        for (w, g) in want.iter().zip(&got) {
+            let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
+            let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst <= 1e-4 * scale, "{file}: outputs moved by {worst} (scale {scale})");
+        }
+    }
+
     #[test]
     fn depthwise_convs_take_every_depthwise_convolution_and_keep_the_outputs() {
-        // (model, input side, depthwise convolutions in it, output to compare)
+        // (model, input side, depthwise convolutions in it)
         for (file, side, expected) in
             [("blazeface_short_range.onnx", 128, 16), ("face_landmark.onnx", 192, 20), ("iris_landmark.onnx", 64, 26)]
         {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../face-models").join(file);
-            let decluttered = onnx()
-                .model_for_path(&path)
-                .and_then(|m| m.with_input_fact(0, f32::fact([1, side, side, 3]).into()))
-                .and_then(|m| m.into_typed())
-                .and_then(|m| m.into_decluttered())
-                .unwrap();
-            let count = |m: &TypedModel, name: &str| m.nodes.iter().filter(|n| n.op().name() == name).count();
-            let convs = count(&decluttered, "Conv");
+            let decluttered = mediapipe_model(file, side, true);
+            let convs = count_ops(&decluttered, "Conv");
             let replaced = depthwise_convs(decluttered.clone()).unwrap();
-            assert_eq!(count(&replaced, "Depthwise"), expected, "{file}: depthwise convolutions replaced");
-            assert_eq!(count(&replaced, "Conv"), convs - expected, "{file}: the others kept");
-            // a smooth synthetic image in the models' 0..1 / -1..1 ranges
-            let image: Vec<f32> = (0..side * side * 3)
-                .map(|i| {
-                    let (p, c) = (i / 3, i % 3);
-                    let (y, x) = ((p / side) as f32, (p % side) as f32);
-                    0.5 + 0.4 * ((x * 0.11 + c as f32).sin() * (y * 0.07).cos())
-                })
-                .collect();
-            let run = |m: TypedModel| -> Vec<Vec<f32>> {
-                let plan = m.into_optimized().unwrap().into_runnable().unwrap();
-                let input = tensor1(&image).into_shape(&[1, side, side, 3]).unwrap();
-                let out = plan.run(tvec!(input.into())).unwrap();
-                out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
-            };
-            let (want, got) = (run(decluttered), run(replaced));
-            for (w, g) in want.iter().zip(&got) {
-                let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
-                let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-                assert!(worst <= 1e-4 * scale, "{file}: outputs moved by {worst} (scale {scale})");
-            }
+            assert_eq!(count_ops(&replaced, "Depthwise"), expected, "{file}: depthwise convolutions replaced");
+            assert_eq!(count_ops(&replaced, "Conv"), convs - expected, "{file}: the others kept");
+            assert_same_outputs(file, side, decluttered, replaced);
         }
     }
 
     #[test]
     fn pointwise_convs_take_every_1x1_convolution_and_keep_the_outputs() {
-        // (model, input side, 1 x 1 convolutions in it)
+        // (model, input side, 1 x 1 convolutions in it); before decluttering, which makes them products
         for (file, side, expected) in
             [("blazeface_short_range.onnx", 128, 20), ("face_landmark.onnx", 192, 22), ("iris_landmark.onnx", 64, 46)]
         {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../face-models").join(file);
-            let typed = onnx()
-                .model_for_path(&path)
-                .and_then(|m| m.with_input_fact(0, f32::fact([1, side, side, 3]).into()))
-                .and_then(|m| m.into_typed())
-                .unwrap();
-            let count = |m: &TypedModel, name: &str| m.nodes.iter().filter(|n| n.op().name() == name).count();
-            let convs = count(&typed, "Conv");
+            let typed = mediapipe_model(file, side, false);
+            let convs = count_ops(&typed, "Conv");
             let replaced = pointwise_convs(typed.clone()).unwrap();
-            assert_eq!(count(&replaced, "Pointwise"), expected, "{file}: 1 x 1 convolutions replaced");
-            assert_eq!(count(&replaced, "Conv"), convs - expected, "{file}: the others kept");
-            let image: Vec<f32> = (0..side * side * 3)
-                .map(|i| {
-                    let (p, c) = (i / 3, i % 3);
-                    let (y, x) = ((p / side) as f32, (p % side) as f32);
-                    0.5 + 0.4 * ((x * 0.13 + c as f32).cos() * (y * 0.05).sin())
-                })
-                .collect();
-            let run = |m: TypedModel| -> Vec<Vec<f32>> {
-                let plan = m.into_optimized().unwrap().into_runnable().unwrap();
-                let input = tensor1(&image).into_shape(&[1, side, side, 3]).unwrap();
-                let out = plan.run(tvec!(input.into())).unwrap();
-                out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
-            };
-            let (want, got) = (run(typed), run(replaced));
-            for (w, g) in want.iter().zip(&got) {
-                let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
-                let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-                assert!(worst <= 1e-4 * scale, "{file}: outputs moved by {worst} (scale {scale})");
-            }
+            assert_eq!(count_ops(&replaced, "Pointwise"), expected, "{file}: 1 x 1 convolutions replaced");
+            assert_eq!(count_ops(&replaced, "Conv"), convs - expected, "{file}: the others kept");
+            assert_same_outputs(file, side, typed, replaced);
         }
     }
 
@@ -1206,28 +1145,10 @@ mod tests {
     fn small_convs_take_the_first_layers_and_keep_the_outputs() {
         // FaceMesh's and the iris model's first layers (BlazeFace's goes to AMX where there is AMX)
         for (file, side) in [("face_landmark.onnx", 192), ("iris_landmark.onnx", 64), ("blazeface_short_range.onnx", 128)] {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../face-models").join(file);
-            let decluttered = onnx()
-                .model_for_path(&path)
-                .and_then(|m| m.with_input_fact(0, f32::fact([1, side, side, 3]).into()))
-                .and_then(|m| m.into_typed())
-                .and_then(|m| m.into_decluttered())
-                .unwrap();
+            let decluttered = mediapipe_model(file, side, true);
             let replaced = small_convs(decluttered.clone()).unwrap();
-            assert_eq!(replaced.nodes.iter().filter(|n| n.op().name() == "SmallConv").count(), 1, "{file}");
-            let image: Vec<f32> = (0..side * side * 3).map(|i| 0.5 + 0.45 * ((i % 97) as f32 * 0.3).sin()).collect();
-            let run = |m: TypedModel| -> Vec<Vec<f32>> {
-                let plan = m.into_optimized().unwrap().into_runnable().unwrap();
-                let input = tensor1(&image).into_shape(&[1, side, side, 3]).unwrap();
-                let out = plan.run(tvec!(input.into())).unwrap();
-                out.iter().map(|o| o.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()).collect()
-            };
-            let (want, got) = (run(decluttered), run(replaced));
-            for (w, g) in want.iter().zip(&got) {
-                let scale = w.iter().fold(1f32, |m, v| m.max(v.abs()));
-                let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-                assert!(worst <= 1e-4 * scale, "{file}: outputs moved by {worst} (scale {scale})");
-            }
+            assert_eq!(count_ops(&replaced, "SmallConv"), 1, "{file}");
+            assert_same_outputs(file, side, decluttered, replaced);
         }
     }
 
