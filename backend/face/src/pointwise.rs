@@ -3,8 +3,9 @@
 //! first packs the activations (`profile_models` on an AVX-512 Xeon: packing 0.57 of FaceMesh's 3.9 ms,
 //! the products 1.56 ms, at 16-34 GFLOP/s for the whole model). Here the product reads the planes as
 //! they are: for 48 pixels (three AVX-512 registers) and 8 output channels, 24 sums stay in registers
-//! while the input channels are walked, each weight broadcast once per 48 pixels. Only with AVX-512
-//! ([`enabled`]); elsewhere the engine keeps tract's.
+//! while the input channels are walked, each weight broadcast once per 48 pixels. The same product runs
+//! the models' first layers ([`SmallConv`]: 3 input channels, a row per channel x tap over phase planes,
+//! instead of tract's `im2col`). Only with AVX-512 ([`enabled`]); elsewhere the engine keeps tract's.
 //!
 //! Each output is the bias plus the products added in input-channel order: the results differ from
 //! tract's only by float rounding (tests compare with an f64 sum, and the models' outputs with tract's).
