@@ -446,7 +446,7 @@ mod x86 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
@@ -459,9 +459,10 @@ mod tests {
             .collect()
     }
 
-    /// The direct definition, in f64, with zero padding `pads` (top, left, bottom, right).
+    /// The direct definition of a convolution (OIHW), in f64, with zero padding `pads` (top, left,
+    /// bottom, right); shared with the other routines' tests.
     #[allow(clippy::too_many_arguments)]
-    fn reference(
+    pub(crate) fn reference(
         x: &[f32],
         kernel: &[f32],
         bias: &[f32],

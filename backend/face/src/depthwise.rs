@@ -24,6 +24,63 @@ pub(crate) fn output_size(k: usize, stride: usize, pads: [usize; 4], h: usize, w
     (ph >= k && pw >= k).then(|| ((ph - k) / stride + 1, (pw - k) / stride + 1))
 }
 
+/// How a `k x k` convolution of stride 1 or 2 lays out one input plane of `h x w`: zero-bordered by
+/// `pads`, split for stride 2 into its four even/odd row/column phases, so that each tap of the kernel reads
+/// one run of consecutive values over a full-width output grid of `oh x qw` (the columns past the
+/// output's width are computed and dropped).
+pub(crate) struct Phases {
+    stride: usize,
+    top: usize,
+    left: usize,
+    /// columns of a phase (and of the output grid)
+    pub qw: usize,
+    /// values of one phase
+    pub phase_len: usize,
+}
+
+impl Phases {
+    pub fn new(h: usize, w: usize, stride: usize, pads: [usize; 4]) -> Phases {
+        let [t, l, b, r] = pads;
+        let (qh, qw) = ((h + t + b).div_ceil(stride), (w + l + r).div_ceil(stride));
+        Phases { stride, top: t, left: l, qw, phase_len: qh * qw }
+    }
+
+    /// Values of a plane's phases together.
+    pub fn plane_len(&self) -> usize {
+        self.stride * self.stride * self.phase_len
+    }
+
+    /// Where tap `(ky, kx)`'s run starts in a plane's phases.
+    pub fn tap(&self, ky: usize, kx: usize) -> usize {
+        let s = self.stride;
+        ((ky % s) * s + kx % s) * self.phase_len + (ky / s) * self.qw + kx / s
+    }
+
+    /// Copies the plane `src` (rows of `w`) into its phases `dst` (at least [`Phases::plane_len`] values
+    /// whose border is zero; the border is never written).
+    pub fn fill(&self, src: &[f32], w: usize, dst: &mut [f32]) {
+        let (qw, phase_len) = (self.qw, self.phase_len);
+        for (y, row) in src.chunks_exact(w).enumerate() {
+            let py = y + self.top;
+            if self.stride == 1 {
+                dst[py * qw + self.left..py * qw + self.left + w].copy_from_slice(row);
+            } else {
+                // stride 2: padded column px goes to phase (py % 2, px % 2), position px / 2
+                let base = (py % 2) * 2 * phase_len + (py / 2) * qw;
+                let (even, odd) = dst[base..base + phase_len + qw].split_at_mut(phase_len);
+                for (x, v) in row.iter().enumerate() {
+                    let px = x + self.left;
+                    if px.is_multiple_of(2) {
+                        even[px / 2] = *v;
+                    } else {
+                        odd[px / 2] = *v;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A depthwise convolution with constant weights: `channels` filters of `k x k`, stride 1 or 2,
 /// zero padding `[top, left, bottom, right]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,39 +164,16 @@ impl Depthwise {
         ow: usize,
         block: impl Fn(&[f32], &[usize], &[f32], f32, usize, &mut [f32]),
     ) {
-        let (k, s) = (self.k, self.stride);
-        let [t, l, b, r] = self.pads;
-        let (qh, qw) = ((h + t + b).div_ceil(s), (w + l + r).div_ceil(s));
-        let phase_len = qh * qw;
+        let k = self.k;
+        let layout = Phases::new(h, w, self.stride, self.pads);
+        let qw = layout.qw;
         // Blocks read up to LANES - 1 values past the last tap's run: slack after the last phase.
-        let mut phases = vec![0f32; s * s * phase_len + qw + k + LANES];
-        let starts: Vec<usize> = (0..k * k)
-            .map(|i| {
-                let (ky, kx) = (i / k, i % k);
-                ((ky % s) * s + kx % s) * phase_len + (ky / s) * qw + kx / s
-            })
-            .collect();
+        let mut phases = vec![0f32; layout.plane_len() + qw + k + LANES];
+        let starts: Vec<usize> = (0..k * k).map(|i| layout.tap(i / k, i % k)).collect();
         let mut full = vec![0f32; oh * qw + LANES];
         for (plane, (src, dst)) in x.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)).enumerate() {
             let c = plane % self.channels;
-            for (y, row) in src.chunks_exact(w).enumerate() {
-                let py = y + t;
-                if s == 1 {
-                    phases[py * qw + l..py * qw + l + w].copy_from_slice(row);
-                } else {
-                    // stride 2: padded column px goes to phase (py % 2, px % 2), position px / 2
-                    let base = (py % 2) * 2 * phase_len + (py / 2) * qw;
-                    let (even, odd) = phases[base..base + phase_len + qw].split_at_mut(phase_len);
-                    for (x, v) in row.iter().enumerate() {
-                        let px = x + l;
-                        if px % 2 == 0 {
-                            even[px / 2] = *v;
-                        } else {
-                            odd[px / 2] = *v;
-                        }
-                    }
-                }
-            }
+            layout.fill(src, w, &mut phases);
             block(&phases, &starts, &self.weights[c * k * k..(c + 1) * k * k], self.bias[c], oh * qw, &mut full);
             for (orow, frow) in dst.chunks_exact_mut(ow).zip(full.chunks(qw)) {
                 orow.copy_from_slice(&frow[..ow]);

@@ -168,33 +168,18 @@ impl SmallConv {
         let (oh, ow) = self.output_size(h, w).expect("input at least as large as the kernel");
         let (cin, cout, k, s) = (self.cin, self.w.cout, self.k, self.stride);
         assert_eq!(x.len(), n * cin * h * w, "input length");
-        let [t, l, b, r] = self.pads;
-        let (qh, qw) = ((h + t + b).div_ceil(s), (w + l + r).div_ceil(s));
-        let phase_len = qh * qw;
-        let plane = s * s * phase_len;
-        // every tap's row: channel, phase, then the tap's offset in the phase
-        let mut rows = Vec::with_capacity(cin * k * k);
-        for c in 0..cin {
-            for ky in 0..k {
-                for kx in 0..k {
-                    rows.push(c * plane + ((ky % s) * s + kx % s) * phase_len + (ky / s) * qw + kx / s);
-                }
-            }
-        }
+        let layout = crate::depthwise::Phases::new(h, w, s, self.pads);
+        let (qw, plane) = (layout.qw, layout.plane_len());
+        // every tap's row: the channel's phases, then the tap's start in them
+        let rows: Vec<usize> =
+            (0..cin * k * k).map(|i| (i / (k * k)) * plane + layout.tap(i % (k * k) / k, i % k)).collect();
         let grid = oh * qw;
         let mut phases = vec![0f32; cin * plane + qw + k];
         let mut full = vec![0f32; cout * grid];
         let mut out = vec![0f32; n * cout * oh * ow];
         for (xi, oi) in x.chunks_exact(cin * h * w).zip(out.chunks_exact_mut(cout * oh * ow)) {
             for (c, src) in xi.chunks_exact(h * w).enumerate() {
-                let dst = &mut phases[c * plane..(c + 1) * plane];
-                for (y, row) in src.chunks_exact(w).enumerate() {
-                    let py = y + t;
-                    for (xx, v) in row.iter().enumerate() {
-                        let px = xx + l;
-                        dst[((py % s) * s + px % s) * phase_len + (py / s) * qw + px / s] = *v;
-                    }
-                }
+                layout.fill(src, w, &mut phases[c * plane..(c + 1) * plane]);
             }
             self.w.product(&rows, &phases, &mut full, grid);
             for (orow, frow) in oi.chunks_exact_mut(ow).zip(full.chunks_exact(qw)) {
@@ -291,6 +276,7 @@ mod simd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::amx::tests::reference as conv_reference;
     use crate::depthwise::tests::pseudo_random as values;
 
     fn reference(w: &[f32], b: &[f32], x: &[f32], cout: usize, cin: usize, hw: usize) -> Vec<f64> {
@@ -339,34 +325,6 @@ mod tests {
         }
     }
 
-    /// Direct definition of a convolution (OIHW weights, zero padding), in f64.
-    #[allow(clippy::too_many_arguments)]
-    fn conv_reference(w: &[f32], b: &[f32], x: &[f32], cout: usize, cin: usize, k: usize, s: usize, pads: [usize; 4], h: usize, wd: usize) -> (Vec<f64>, usize, usize) {
-        let [t, l, bo, r] = pads;
-        let (oh, ow) = ((h + t + bo - k) / s + 1, (wd + l + r - k) / s + 1);
-        let mut out = vec![0f64; cout * oh * ow];
-        for co in 0..cout {
-            for y in 0..oh {
-                for xx in 0..ow {
-                    let mut acc = b[co] as f64;
-                    for ci in 0..cin {
-                        for ky in 0..k {
-                            for kx in 0..k {
-                                let (iy, ix) = ((y * s + ky) as isize - t as isize, (xx * s + kx) as isize - l as isize);
-                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd {
-                                    acc += w[((co * cin + ci) * k + ky) * k + kx] as f64
-                                        * x[(ci * h + iy as usize) * wd + ix as usize] as f64;
-                                }
-                            }
-                        }
-                    }
-                    out[(co * oh + y) * ow + xx] = acc;
-                }
-            }
-        }
-        (out, oh, ow)
-    }
-
     #[test]
     fn small_conv_equals_the_definition() {
         // first layers of the models (3x3 s2 asymmetric padding, 5x5 s2, 3x3 s1 "same"), odd sizes, batch 2
@@ -382,7 +340,9 @@ mod tests {
             let conv = SmallConv::new(&wt, &b, cout, cin, k, s, pads).unwrap();
             let got = conv.run(&x, 2, h, w);
             for img in 0..2 {
-                let (want, oh, ow) = conv_reference(&wt, &b, &x[img * cin * h * w..(img + 1) * cin * h * w], cout, cin, k, s, pads, h, w);
+                let want = conv_reference(&x[img * cin * h * w..(img + 1) * cin * h * w], &wt, &b, cin, cout, k, s, pads, h, w);
+                let [t, l, bo, r] = pads;
+                let (oh, ow) = ((h + t + bo - k) / s + 1, (w + l + r - k) / s + 1);
                 assert_eq!(conv.output_size(h, w), Some((oh, ow)));
                 let g = &got[img * cout * oh * ow..(img + 1) * cout * oh * ow];
                 for (i, (g, r)) in g.iter().zip(&want).enumerate() {

@@ -463,18 +463,25 @@ fn constant(model: &TypedModel, outlet: OutletId) -> TractResult<Option<Arc<Tens
     }
 }
 
-fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseOp>> {
-    let Some(p) = plain_conv(model, node)? else { return Ok(None) };
-    // NCHW, or CHW where tract's declutter dropped a batch axis of 1
+/// `(batch_axis, channels, h, w)` of the convolution's input when it is NCHW (any batch) or CHW (where
+/// tract's declutter dropped a batch axis of 1) of a fixed size: what [`PlanesOp`] takes.
+fn planes_shape(p: &PlainConv) -> Option<(bool, usize, usize, usize)> {
     let batch_axis = match p.conv.pool_spec.data_format {
         DataFormat::NCHW if p.input.rank() == 4 => true,
         DataFormat::CHW if p.input.rank() == 3 => false,
-        _ => return Ok(None),
+        _ => return None,
     };
-    let first = usize::from(batch_axis);
-    let channels = p.input.shape[first].to_usize().ok();
-    let spatial: Option<Vec<usize>> = p.input.shape.iter().skip(first + 1).map(|d| d.to_usize().ok()).collect();
-    let (Some(c), Some(&[h, w])) = (channels, spatial.as_deref()) else { return Ok(None) };
+    let dims: Option<Vec<usize>> =
+        p.input.shape.iter().skip(usize::from(batch_axis)).map(|d| d.to_usize().ok()).collect();
+    match dims.as_deref() {
+        Some(&[c, h, w]) => Some((batch_axis, c, h, w)),
+        _ => None,
+    }
+}
+
+fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseOp>> {
+    let Some(p) = plain_conv(model, node)? else { return Ok(None) };
+    let Some((batch_axis, c, h, w)) = planes_shape(&p) else { return Ok(None) };
     if p.conv.group != c || p.conv.output_channels() != c {
         return Ok(None);
     }
@@ -486,8 +493,9 @@ fn depthwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Dep
     Ok(Some(PlanesOp { conv: Arc::new(dw), batch_axis, h, w, oh, ow }))
 }
 
-/// Replaces every 1 x 1 convolution of a decluttered model (stride 1, no padding, no groups, NCHW or CHW,
-/// and what [`plain_conv`] takes) by [`PointwiseOp`].
+/// Replaces every 1 x 1 convolution of a typed model *before* decluttering (which turns them into a
+/// packed `EinSum`): stride 1, no padding, no groups, NCHW or CHW, and what [`plain_conv`] takes, by
+/// [`PointwiseOp`].
 pub fn pointwise_convs(model: TypedModel) -> TractResult<TypedModel> {
     replace_convs(model, pointwise_for)
 }
@@ -497,14 +505,7 @@ fn pointwise_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Poi
     if p.k != 1 || p.stride != 1 || p.pads != [0; 4] || p.conv.group != 1 {
         return Ok(None);
     }
-    let batch_axis = match p.conv.pool_spec.data_format {
-        DataFormat::NCHW if p.input.rank() == 4 => true,
-        DataFormat::CHW if p.input.rank() == 3 => false,
-        _ => return Ok(None),
-    };
-    let dims: Option<Vec<usize>> =
-        p.input.shape.iter().skip(usize::from(batch_axis)).map(|d| d.to_usize().ok()).collect();
-    let Some(&[cin, h, w]) = dims.as_deref() else { return Ok(None) };
+    let Some((batch_axis, cin, h, w)) = planes_shape(&p) else { return Ok(None) };
     let (kernel, bias) = p.weights()?;
     let Some(pw) = crate::pointwise::Pointwise::new(&kernel, &bias, p.conv.output_channels(), cin) else {
         return Ok(None);
@@ -521,14 +522,7 @@ pub fn small_convs(model: TypedModel) -> TractResult<TypedModel> {
 
 fn small_conv_for(model: &TypedModel, node: &TypedNode) -> TractResult<Option<SmallConvOp>> {
     let Some(p) = plain_conv(model, node)? else { return Ok(None) };
-    let batch_axis = match p.conv.pool_spec.data_format {
-        DataFormat::NCHW if p.input.rank() == 4 => true,
-        DataFormat::CHW if p.input.rank() == 3 => false,
-        _ => return Ok(None),
-    };
-    let dims: Option<Vec<usize>> =
-        p.input.shape.iter().skip(usize::from(batch_axis)).map(|d| d.to_usize().ok()).collect();
-    let (Some(&[cin, h, w]), 1) = (dims.as_deref(), p.conv.group) else { return Ok(None) };
+    let (Some((batch_axis, cin, h, w)), 1) = (planes_shape(&p), p.conv.group) else { return Ok(None) };
     let (kernel, bias) = p.weights()?;
     let cout = p.conv.output_channels();
     let Some(conv) = crate::pointwise::SmallConv::new(&kernel, &bias, cout, cin, p.k, p.stride, p.pads) else {
@@ -1111,44 +1105,43 @@ mod tests {
         }
     }
 
+    /// `replace` on the model (decluttered first or not) swaps exactly `expected` convolutions for `op`
+    /// nodes, keeps the others, and keeps the outputs ([`assert_same_outputs`]).
+    fn assert_replaces(
+        (file, side, expected): (&str, usize, usize),
+        declutter: bool,
+        replace: fn(TypedModel) -> TractResult<TypedModel>,
+        op: &str,
+    ) {
+        let model = mediapipe_model(file, side, declutter);
+        let convs = count_ops(&model, "Conv");
+        let replaced = replace(model.clone()).unwrap();
+        assert_eq!(count_ops(&replaced, op), expected, "{file}: convolutions replaced by {op}");
+        assert_eq!(count_ops(&replaced, "Conv"), convs - expected, "{file}: the others kept");
+        assert_same_outputs(file, side, model, replaced);
+    }
+
     #[test]
     fn depthwise_convs_take_every_depthwise_convolution_and_keep_the_outputs() {
         // (model, input side, depthwise convolutions in it)
-        for (file, side, expected) in
-            [("blazeface_short_range.onnx", 128, 16), ("face_landmark.onnx", 192, 20), ("iris_landmark.onnx", 64, 26)]
-        {
-            let decluttered = mediapipe_model(file, side, true);
-            let convs = count_ops(&decluttered, "Conv");
-            let replaced = depthwise_convs(decluttered.clone()).unwrap();
-            assert_eq!(count_ops(&replaced, "Depthwise"), expected, "{file}: depthwise convolutions replaced");
-            assert_eq!(count_ops(&replaced, "Conv"), convs - expected, "{file}: the others kept");
-            assert_same_outputs(file, side, decluttered, replaced);
+        for case in [("blazeface_short_range.onnx", 128, 16), ("face_landmark.onnx", 192, 20), ("iris_landmark.onnx", 64, 26)] {
+            assert_replaces(case, true, depthwise_convs, "Depthwise");
         }
     }
 
     #[test]
     fn pointwise_convs_take_every_1x1_convolution_and_keep_the_outputs() {
         // (model, input side, 1 x 1 convolutions in it); before decluttering, which makes them products
-        for (file, side, expected) in
-            [("blazeface_short_range.onnx", 128, 20), ("face_landmark.onnx", 192, 22), ("iris_landmark.onnx", 64, 46)]
-        {
-            let typed = mediapipe_model(file, side, false);
-            let convs = count_ops(&typed, "Conv");
-            let replaced = pointwise_convs(typed.clone()).unwrap();
-            assert_eq!(count_ops(&replaced, "Pointwise"), expected, "{file}: 1 x 1 convolutions replaced");
-            assert_eq!(count_ops(&replaced, "Conv"), convs - expected, "{file}: the others kept");
-            assert_same_outputs(file, side, typed, replaced);
+        for case in [("blazeface_short_range.onnx", 128, 20), ("face_landmark.onnx", 192, 22), ("iris_landmark.onnx", 64, 46)] {
+            assert_replaces(case, false, pointwise_convs, "Pointwise");
         }
     }
 
     #[test]
     fn small_convs_take_the_first_layers_and_keep_the_outputs() {
         // FaceMesh's and the iris model's first layers (BlazeFace's goes to AMX where there is AMX)
-        for (file, side) in [("face_landmark.onnx", 192), ("iris_landmark.onnx", 64), ("blazeface_short_range.onnx", 128)] {
-            let decluttered = mediapipe_model(file, side, true);
-            let replaced = small_convs(decluttered.clone()).unwrap();
-            assert_eq!(count_ops(&replaced, "SmallConv"), 1, "{file}");
-            assert_same_outputs(file, side, decluttered, replaced);
+        for case in [("face_landmark.onnx", 192, 1), ("iris_landmark.onnx", 64, 1), ("blazeface_short_range.onnx", 128, 1)] {
+            assert_replaces(case, true, small_convs, "SmallConv");
         }
     }
 
