@@ -153,6 +153,31 @@ pub struct FaceObservation {
     pub chip: Option<AlignedChip>,
     /// The 468 FaceMesh points (iris-refined eye contours when eyes were measured), image pixels.
     pub landmarks: Vec<Landmark>,
+    /// Where the aligned chip lies in the frame: the chip can be cut again from the same frame later
+    /// ([`ChipPlacement::cut`]) without keeping its pixels.
+    pub placement: ChipPlacement,
+}
+
+/// Where a face's aligned chip lies in its frame (the chip -> image similarity the alignment fitted)
+/// and whether its embedding averages the mirror image: a few numbers, no pixels. Cutting the chip
+/// from the same frame gives exactly the chip [`AnalyzeOptions::keep_chip`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChipPlacement {
+    map: Affine,
+    flip_average: bool,
+}
+
+impl ChipPlacement {
+    /// The aligned chip, cut from the frame this placement was measured on.
+    pub fn cut(&self, img: &RgbImage) -> AlignedChip {
+        AlignedChip { pixels: warp_rgb(img, &self.map, CHIP_SIZE, CHIP_SIZE), flip_average: self.flip_average }
+    }
+
+    /// The identity placement (for observations built by hand in tests).
+    #[cfg(test)]
+    pub(crate) fn identity() -> ChipPlacement {
+        ChipPlacement { map: Affine([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]), flip_average: false }
+    }
 }
 
 /// The 150x150 RGB face chip aligned for the embedding network (HWC, 0..255), and whether its
@@ -608,7 +633,8 @@ impl FaceEngine {
 
         let t = Instant::now();
         let chip_map = chip_to_image(&aligned_landmarks, opts.align.into()).ok_or(FaceError::NoFace)?;
-        let chip = warp_rgb(img, &chip_map, CHIP_SIZE, CHIP_SIZE);
+        let placement = ChipPlacement { map: chip_map, flip_average: opts.flip_average };
+        let AlignedChip { pixels: chip, .. } = placement.cut(img);
         let sharpness = laplacian_variance(&chip, CHIP_SIZE);
         let embedding = if opts.embedding { Some(self.embed_chip_normalised(&chip, opts.flip_average)?) } else { None };
         let chip = opts.keep_chip.then_some(AlignedChip { pixels: chip, flip_average: opts.flip_average });
@@ -635,6 +661,7 @@ impl FaceEngine {
             embedding,
             chip,
             landmarks: lm,
+            placement,
         })
     }
 

@@ -26,7 +26,7 @@ pub use decode::{decode_image, DecodeLimits};
 pub use detect::{BBox, Detection};
 pub use embedding::{centroid, similarity, Embedding, Encoding, EncodingError, EMBEDDING_DIM};
 pub use engine::{
-    AlignMode, AlignedChip, AnalyzeOptions, EyeOpenness, FaceEngine, FaceObservation, FrameAnalysis, StageTimings,
+    AlignMode, AlignedChip, AnalyzeOptions, ChipPlacement, EyeOpenness, FaceEngine, FaceObservation, FrameAnalysis, StageTimings,
 };
 pub use error::{FaceError, ModelError};
 pub use gallery::{decide, Candidate, EmployeeId, Gallery, MatchDecision, MatchPolicy, SearchResult};

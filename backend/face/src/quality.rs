@@ -132,6 +132,7 @@ mod tests {
             embedding: Some(pseudo_random(1)),
             chip: None,
             landmarks: vec![],
+            placement: crate::engine::ChipPlacement::identity(),
         }
     }
 

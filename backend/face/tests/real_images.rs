@@ -237,6 +237,10 @@ fn a_kept_chip_embeds_to_the_one_pass_vector() {
         let chip = f.chip.take().expect("keep_chip keeps the chip");
         let later = e.embed_aligned(&chip).unwrap();
         assert_eq!(later.as_slice(), expected.as_slice(), "flip_average {flip_average}: bit-identical");
+        // The placement cuts the same chip again from the decoded frame (what the kiosk does for frames
+        // analysed ahead of their burst, which keep no pixels).
+        let img = face_engine::decode_image(&bytes, &lim).unwrap();
+        assert!(f.placement.cut(&img) == chip, "flip_average {flip_average}: the placement cuts the kept chip");
     }
     // The default pipeline averages the mirror image: its vector differs from the plain one.
     let plain = AnalyzeOptions { flip_average: false, ..AnalyzeOptions::default() };
