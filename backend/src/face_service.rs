@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
+use face_engine::liveness::FrameSignals;
 use face_engine::{
-    AlignedChip, AnalyzeOptions, DecodeLimits, Embedding, Encoding, EncodingError, FaceEngine, FaceError,
+    AlignedChip, AnalyzeOptions, ChipPlacement, DecodeLimits, Embedding, Encoding, EncodingError, FaceEngine, FaceError,
     FrameAnalysis, Gallery, MatchPolicy,
 };
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
@@ -31,6 +32,21 @@ pub struct FaceService {
     /// Kiosk bursts analysed at once (`FACE_WORKERS`): further bursts wait their turn whole, first come
     /// first served, instead of every waiting burst's frames sharing the cores and all finishing late.
     bursts: Semaphore,
+}
+
+/// A frame's first pass as the kiosk keeps it between a frame sent ahead and its burst: no pixels.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub signals: FrameSignals,
+    /// `None` when no face was found.
+    pub placement: Option<ChipPlacement>,
+}
+
+/// Where the chip to embed comes from: kept by the first pass ([`AnalyzeOptions::keep_chip`]), or cut
+/// again from the frame's bytes at its placement (frames analysed ahead keep no pixels).
+pub enum ChipSource {
+    Kept(AlignedChip),
+    Cut(Arc<[u8]>, ChipPlacement),
 }
 
 /// One engine per process and models directory (tests start many apps; production starts one).
@@ -80,9 +96,21 @@ impl FaceService {
     }
 
     /// Analyses one frame on a face worker (see [`FaceService::on_worker`]).
-    pub async fn analyze(&self, bytes: Vec<u8>, opts: AnalyzeOptions) -> Result<FrameAnalysis, AppError> {
+    pub async fn analyze<B: AsRef<[u8]> + Send + 'static>(
+        &self,
+        bytes: B,
+        opts: AnalyzeOptions,
+    ) -> Result<FrameAnalysis, AppError> {
         let limits = self.decode_limits.clone();
-        self.on_worker(move |engine| engine.analyze_bytes(&bytes, &limits, &opts)).await
+        self.on_worker(move |engine| engine.analyze_bytes(bytes.as_ref(), &limits, &opts)).await
+    }
+
+    /// A kiosk frame's first pass without its pixels (`opts` without the embedding): its liveness
+    /// signals and where its chip lies (see `services::frame_cache`).
+    pub async fn prepare(&self, bytes: Arc<[u8]>, opts: AnalyzeOptions) -> Result<Prepared, AppError> {
+        let opts = AnalyzeOptions { embedding: false, keep_chip: false, ..opts };
+        let a = self.analyze(bytes, opts).await?;
+        Ok(Prepared { signals: FrameSignals::from_analysis(&a), placement: a.face.map(|f| f.placement) })
     }
 
     /// Analyses several frames concurrently (bounded by the shared permits); results in input order.
@@ -103,12 +131,19 @@ impl FaceService {
         self.bursts.acquire().await.map_err(AppError::internal)
     }
 
-    /// Embeds aligned chips kept by a first pass ([`AnalyzeOptions::keep_chip`]) concurrently, bounded by
-    /// the same permits; results keep the caller's keys, in input order.
-    pub async fn embed_all<K>(&self, chips: Vec<(K, AlignedChip)>) -> Vec<(K, Result<Embedding, AppError>)> {
-        let futures = chips
-            .into_iter()
-            .map(|(k, chip)| async move { (k, self.on_worker(move |engine| engine.embed_aligned(&chip)).await) });
+    /// Embeds the chips of a first pass concurrently, bounded by the same permits; results keep the
+    /// caller's keys, in input order.
+    pub async fn embed_all<K>(&self, chips: Vec<(K, ChipSource)>) -> Vec<(K, Result<Embedding, AppError>)> {
+        let futures = chips.into_iter().map(|(k, source)| async move {
+            let limits = self.decode_limits.clone();
+            let job = move |engine: &FaceEngine| match source {
+                ChipSource::Kept(chip) => engine.embed_aligned(&chip),
+                ChipSource::Cut(bytes, placement) => {
+                    engine.embed_aligned(&placement.cut(&face_engine::decode_image(&bytes, &limits)?))
+                }
+            };
+            (k, self.on_worker(job).await)
+        });
         futures_util::future::join_all(futures).await
     }
 

@@ -12,13 +12,15 @@ use crate::domain::leave::LeaveKind;
 use crate::domain::time::{format_hhmm, rfc3339_utc};
 use crate::error::{AppError, AppResult};
 use crate::services::attendance::{record_rejection, record_scan, shift_times, Scan};
-use crate::services::kiosk::{verify_burst, BurstInput, Purpose, Refusal, MAX_FRAMES, MAX_FRAME_BYTES};
+use crate::services::kiosk::{prepare_frame, verify_burst, BurstInput, Purpose, Refusal, MAX_FRAMES, MAX_FRAME_BYTES};
 use crate::services::leaves::{self, LeaveOut, NewLeave};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_config).service(issue_challenge).service(attend).service(leave);
+    cfg.service(get_config).service(issue_challenge).service(frame).service(attend).service(leave);
 }
+
+const FRAME_BUDGET: &str = "kiosk-frame";
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SiteOut {
@@ -64,10 +66,12 @@ pub async fn get_config(state: web::Data<AppState>) -> web::Json<KioskConfigOut>
     })
 }
 
-/// Per-IP request budget of the kiosk endpoints (`KIOSK_RATE_PER_MINUTE` each).
+/// Per-IP request budget of the kiosk endpoints (`KIOSK_RATE_PER_MINUTE` each; frames sent ahead: that
+/// many bursts' worth).
 fn rate_limit(req: &HttpRequest, state: &AppState, what: &str) -> AppResult<()> {
     let ip = crate::security::client_ip(req, &state.config.trusted_proxies);
-    if state.kiosk_limiter.allow(&format!("{what}|{ip}"), std::time::Instant::now()) {
+    let limiter = if what == FRAME_BUDGET { &state.frame_limiter } else { &state.kiosk_limiter };
+    if limiter.allow(&format!("{what}|{ip}"), std::time::Instant::now()) {
         Ok(())
     } else {
         Err(AppError::rate_limited("Terlalu banyak percobaan dari perangkat ini. Tunggu sebentar lalu coba lagi."))
@@ -148,6 +152,59 @@ fn burst_limits(extra_file_bytes: usize) -> multipart::Limits {
     }
 }
 
+/// Multipart body of `POST /api/kiosk/frame`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FrameForm {
+    /// The token of `POST /api/kiosk/challenge` (valid, not used yet).
+    pub challenge: String,
+    /// One JPEG frame of the burst, as it will also be sent to `attend`.
+    #[schema(value_type = String, format = Binary)]
+    pub frame: Vec<u8>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FrameOut {
+    /// Faces found in the frame (a burst needs exactly one in nearly every frame).
+    pub faces_found: usize,
+}
+
+/// One frame of a burst, sent the moment it is captured: its analysis runs while the person is still
+/// blinking and turning, and `attend` (which still carries every frame) finds it done. Optional: a
+/// frame never sent here is analysed by `attend`, with the same verdict. The result is kept in memory for
+/// this challenge and these exact bytes only, without pixels.
+#[utoipa::path(tag = "kiosk", request_body(content = FrameForm, content_type = "multipart/form-data"), responses(
+    (status = 200, body = FrameOut),
+    (status = 400, body = crate::error::ErrorBody, description = "CHALLENGE_INVALID, BAD_MULTIPART"),
+    (status = 409, body = crate::error::ErrorBody, description = "CHALLENGE_REUSED"),
+    (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody),
+    (status = 422, body = crate::error::ErrorBody, description = "CHALLENGE_EXPIRED, VALIDATION, NOT_AN_IMAGE, CORRUPT_IMAGE"),
+    (status = 429, body = crate::error::ErrorBody, description = "RATE_LIMITED")
+))]
+#[post("/kiosk/frame")]
+pub async fn frame(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: multipart::MultipartBody,
+) -> AppResult<web::Json<FrameOut>> {
+    let now = Utc::now();
+    rate_limit(&req, &state, FRAME_BUDGET)?;
+    let limits = multipart::Limits {
+        max_file_bytes: MAX_FRAME_BYTES,
+        max_files: 2,
+        max_total_bytes: MAX_FRAME_BYTES + 16 * 1024,
+        max_text_bytes: 4096,
+    };
+    let mut form = multipart::read(payload, limits).await?;
+    let token = form.text("challenge").unwrap_or("").to_string();
+    let mut files = form.take_files("frame");
+    if files.len() != 1 {
+        return Err(AppError::validation("frame", format!("Kirim tepat satu frame (diterima {}).", files.len())));
+    }
+    let p = prepare_frame(&state, &token, files.remove(0).bytes, now).await?;
+    Ok(web::Json(FrameOut { faces_found: p.signals.faces_found }))
+}
+
 fn burst_input(form: &mut multipart::Form) -> BurstInput {
     let text = |k: &str| form.text(k).map(str::to_string);
     let (challenge, latitude, longitude, accuracy) =
@@ -177,7 +234,7 @@ pub async fn attend(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: multipart::MultipartBody,
-) -> AppResult<web::Json<AttendOut>> {
+) -> AppResult<HttpResponse> {
     let now = Utc::now();
     rate_limit(&req, &state, "kiosk-attend")?;
     let mut form = multipart::read(payload, burst_limits(0)).await?;
@@ -218,7 +275,8 @@ pub async fn attend(
         employee_id = v.employee.id, tanggal = %outcome.tanggal, action, status = outcome.row.status.as_str(),
         "kiosk scan"
     );
-    Ok(web::Json(AttendOut {
+    // How many of the burst's frames had been sent ahead (for the load test and operators).
+    Ok(HttpResponse::Ok().insert_header(("X-Prepared-Frames", v.prepared.to_string())).json(AttendOut {
         employee_id: v.employee.id,
         nama: v.employee.nama.clone(),
         similarity: round4(v.similarity),

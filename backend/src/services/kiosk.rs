@@ -17,12 +17,12 @@
 //!
 //! Frames never leave memory: they are not written to disk, the database or logs.
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use face_engine::liveness::{self, FrameSignals, LivenessConfig, LivenessFailure, Step};
-use face_engine::{centroid, decide, AlignedChip, AnalyzeOptions, Embedding, MatchDecision};
+use face_engine::{centroid, decide, AnalyzeOptions, Embedding, MatchDecision};
 use sea_orm::EntityTrait;
 
 use crate::config::Config;
@@ -32,7 +32,9 @@ use crate::domain::geofence::{self, Fix, GeofenceVerdict, OfficeSite};
 use crate::domain::time::local;
 use crate::entities::{employee, shift_setting, Employee, ShiftSetting};
 use crate::error::{AppError, AppResult};
+use crate::face_service::{ChipSource, Prepared};
 use crate::services::attendance::{shift_times, Rejection};
+use crate::services::frame_cache::{self, Full, Slot};
 use crate::state::AppState;
 
 /// Frames per burst (DESIGN.md §5: 8–20 JPEG frames in capture order, not mirrored).
@@ -153,6 +155,8 @@ pub struct Verified {
     /// Time zone of the nearest site (or `APP_TIMEZONE`) and the local time of the request.
     pub tz: Tz,
     pub at: NaiveDateTime,
+    /// Frames of the burst whose first pass was sent ahead (`POST /api/kiosk/frame`).
+    pub prepared: usize,
 }
 
 /// A refusal, with the failed attempt to record when a recognised employee was refused.
@@ -222,23 +226,33 @@ pub fn check_frames(frames: &[Vec<u8>], max_frame_bytes: usize) -> AppResult<()>
         ));
     }
     for (i, f) in frames.iter().enumerate() {
-        if f.is_empty() {
-            return Err(AppError::validation("frame", format!("Frame {} kosong.", i + 1)));
-        }
-        if f.len() > max_frame_bytes {
-            return Err(AppError::payload_too_large(format!(
-                "Frame {} terlalu besar (maksimal {} KB).",
-                i + 1,
-                max_frame_bytes / 1024
-            )));
-        }
-        let jpeg = f.starts_with(&[0xFF, 0xD8, 0xFF]);
-        let png = f.starts_with(b"\x89PNG\r\n\x1a\n");
-        if !jpeg && !png {
-            return Err(AppError::unsupported_media(format!("Frame {} bukan gambar JPEG.", i + 1)));
-        }
+        check_frame(i + 1, f, max_frame_bytes)?;
     }
     Ok(())
+}
+
+/// Size and type of frame number `n` (1-based, for the message).
+pub fn check_frame(n: usize, f: &[u8], max_frame_bytes: usize) -> AppResult<()> {
+    if f.is_empty() {
+        return Err(AppError::validation("frame", format!("Frame {n} kosong.")));
+    }
+    if f.len() > max_frame_bytes {
+        return Err(AppError::payload_too_large(format!(
+            "Frame {n} terlalu besar (maksimal {} KB).",
+            max_frame_bytes / 1024
+        )));
+    }
+    let jpeg = f.starts_with(&[0xFF, 0xD8, 0xFF]);
+    let png = f.starts_with(b"\x89PNG\r\n\x1a\n");
+    if !jpeg && !png {
+        return Err(AppError::unsupported_media(format!("Frame {n} bukan gambar JPEG.")));
+    }
+    Ok(())
+}
+
+/// The largest frame accepted (also bounded by `MAX_UPLOAD_BYTES`).
+fn max_frame_bytes(cfg: &Config) -> usize {
+    MAX_FRAME_BYTES.min(cfg.max_upload_bytes.max(64 * 1024))
 }
 
 /// Liveness thresholds for a burst of `n` frames: the engine's defaults, tolerating about one bad frame
@@ -374,7 +388,7 @@ pub async fn verify_burst(
 
     // 2. Form fields and frames.
     let fix = parse_fix(input.latitude.as_deref(), input.longitude.as_deref(), input.accuracy.as_deref())?;
-    check_frames(&input.frames, MAX_FRAME_BYTES.min(cfg.max_upload_bytes.max(64 * 1024)))?;
+    check_frames(&input.frames, max_frame_bytes(cfg))?;
 
     // 3. Geofence (attendance only). Inaccurate or missing fixes stop here; "outside" is remembered: the
     //    face is still analysed so a recognised employee gets a DITOLAK row.
@@ -421,18 +435,25 @@ pub async fn verify_burst(
     state.challenges.consume(&challenge, now.timestamp())?;
 
     // 5. Frames -> signals (decode errors refuse the request; no face in a frame is a liveness matter),
-    //    in two passes: everything but the embeddings, then the embeddings of the frames liveness and
-    //    the probe rest on. The aligned chips live only until then.
+    //    in two passes: everything but the embeddings (already done, or under way, for the frames the
+    //    kiosk sent ahead: `frame_cache`), then the embeddings of the frames liveness and the probe rest
+    //    on. The aligned chips live only until then.
     let n = input.frames.len();
+    let frames: Vec<Arc<[u8]>> = input.frames.into_iter().map(Arc::from).collect();
+    let ahead = state.prepared.take(&challenge.jti);
+    let opts = analyze_options(&challenge.steps);
     let turn = state.face.burst_turn().await?;
-    let results = state.face.analyze_all(input.frames, analyze_options(&challenge.steps)).await;
+    let passes = frames.iter().map(|f| first_pass(state, f, ahead.get(&frame_cache::digest(f)), &opts));
+    let passes = futures_util::future::join_all(passes).await;
     let mut signals = Vec::with_capacity(n);
     let mut chips = Vec::with_capacity(n);
-    for (i, r) in results.into_iter().enumerate() {
+    let mut prepared = 0;
+    for (i, r) in passes.into_iter().enumerate() {
         match r {
-            Ok(mut a) => {
-                chips.push(a.face.as_mut().and_then(|f| f.chip.take()));
-                signals.push(FrameSignals::from_analysis(&a));
+            Ok(p) => {
+                prepared += usize::from(p.ahead);
+                chips.push(p.chip);
+                signals.push(p.signals);
             }
             Err(e) if e.status.is_server_error() => return Err(e.into()),
             Err(e) => {
@@ -441,7 +462,7 @@ pub async fn verify_burst(
             }
         }
     }
-    let wanted: Vec<(usize, AlignedChip)> = frames_to_embed(&signals, &challenge.steps)
+    let wanted: Vec<(usize, ChipSource)> = frames_to_embed(&signals, &challenge.steps)
         .into_iter()
         .filter_map(|i| chips[i].take().map(|c| (i, c)))
         .collect();
@@ -493,6 +514,7 @@ pub async fn verify_burst(
         liveness = liveness_failure.is_none(),
         outside = outside.is_some(),
         frames = n,
+        prepared,
         embedded,
         "kiosk burst analysed"
     );
@@ -531,7 +553,64 @@ pub async fn verify_burst(
     if let Err(reason) = eligibility(employee.is_active(), true, !needs_shift || shift.is_some()) {
         return Err(AppError::forbidden(reason.code(), reason.message(&employee.nama)).into());
     }
-    Ok(Verified { employee, shift, similarity: similarity.unwrap_or(0.0), fix, site, tz, at })
+    Ok(Verified { employee, shift, similarity: similarity.unwrap_or(0.0), fix, site, tz, at, prepared })
+}
+
+/// One frame's first pass in a burst, and whether it was sent ahead.
+struct FirstPass {
+    signals: FrameSignals,
+    chip: Option<ChipSource>,
+    ahead: bool,
+}
+
+/// The first pass of one frame: the result of the same frame sent ahead when there is one (waiting for
+/// it when it is still being analysed, or analysing it here when its request went away), otherwise the
+/// analysis now, keeping the chip.
+async fn first_pass(
+    state: &AppState,
+    frame: &Arc<[u8]>,
+    ahead: Option<&Slot<Prepared>>,
+    opts: &AnalyzeOptions,
+) -> AppResult<FirstPass> {
+    if let Some(slot) = ahead {
+        match slot.get_or_init(|| state.face.prepare(frame.clone(), opts.clone())).await {
+            Ok(p) => {
+                let chip = p.placement.map(|pl| ChipSource::Cut(frame.clone(), pl));
+                return Ok(FirstPass { signals: p.signals.clone(), chip, ahead: true });
+            }
+            Err(e) if !e.status.is_server_error() => return Err(e.clone()),
+            // An internal error is not taken for the frame's answer: analysed again below.
+            Err(_) => {}
+        }
+    }
+    let mut a = state.face.analyze(frame.clone(), opts.clone()).await?;
+    let chip = a.face.as_mut().and_then(|f| f.chip.take()).map(ChipSource::Kept);
+    Ok(FirstPass { signals: FrameSignals::from_analysis(&a), chip, ahead: false })
+}
+
+/// A frame of the burst for challenge `token`, sent while the burst is being captured
+/// (`POST /api/kiosk/frame`): checked like a burst's frames and analysed once; the result waits in
+/// [`AppState::prepared`] for the burst's `attend` (see `frame_cache`). The challenge must be valid
+/// and unused; it is not consumed.
+pub async fn prepare_frame(state: &AppState, token: &str, frame: Vec<u8>, now: DateTime<Utc>) -> AppResult<Prepared> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AppError::bad_request("CHALLENGE_INVALID", "Tantangan (field `challenge`) wajib dikirim."));
+    }
+    let challenge = state.challenges.check(token, now.timestamp())?;
+    check_frame(1, &frame, max_frame_bytes(&state.config))?;
+    let slot = state
+        .prepared
+        .slot(&challenge.jti, challenge.exp, frame_cache::digest(&frame), now.timestamp())
+        .map_err(|full| match full {
+            Full::Burst => AppError::validation(
+                "frame",
+                format!("Paling banyak {MAX_FRAMES} frame berbeda untuk satu tantangan."),
+            ),
+            Full::Cache => AppError::rate_limited("Server sedang sibuk. Frame ini akan dianalisis saat absensi dikirim."),
+        })?;
+    let (face, opts, bytes) = (state.face.clone(), analyze_options(&challenge.steps), Arc::from(frame));
+    slot.get_or_init(|| async move { face.prepare(bytes, opts).await }).await.clone()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod employee_import;
 pub mod encodings;
 pub mod faces;
+pub mod frame_cache;
 pub mod kiosk;
 pub mod leaves;
 pub mod reports;

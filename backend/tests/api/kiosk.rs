@@ -11,17 +11,17 @@ use serde_json::{json, Value};
 use crate::bursts::*;
 use crate::helpers::*;
 
-struct Kiosk {
-    app: TestApp,
-    budi: Value,
-    budi_face: Subject,
-    siti_face: Subject,
+pub(crate) struct Kiosk {
+    pub app: TestApp,
+    pub budi: Value,
+    pub budi_face: Subject,
+    pub siti_face: Subject,
     dir: std::path::PathBuf,
     owner_token: String,
 }
 
 /// An app with a day shift 08:00–17:00 (5 min tolerance), Budi (Yale 06) and Siti (Yale 01) registered.
-async fn kiosk_with(customise: impl FnOnce(&mut HashMap<String, String>)) -> Option<Kiosk> {
+pub(crate) async fn kiosk_with(customise: impl FnOnce(&mut HashMap<String, String>)) -> Option<Kiosk> {
     let dir = faces_dir()?;
     let app = spawn_app_with(|env| {
         env.insert("KIOSK_RATE_PER_MINUTE".into(), "1000".into());

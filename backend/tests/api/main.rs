@@ -12,6 +12,7 @@ mod health;
 mod hostile;
 mod import;
 mod kiosk;
+mod kiosk_ahead;
 mod kiosk_bench;
 mod leaves;
 mod liveness_eval;
