@@ -194,6 +194,12 @@ test('employee checks in on /absen with a blink', async (t) => {
   });
   try {
     await kiosk.page.goto('/absen');
+    // Each frame goes to /api/kiosk/frame as it is captured; attend says how many it found analysed.
+    const ahead = [];
+    kiosk.page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/kiosk/frame') ahead.push(r);
+    });
+    const attended = kiosk.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/kiosk/attend', { timeout: 45000 });
     await kiosk.page.getByRole('button', { name: 'Absen Sekarang' }).click();
     await kiosk.page.locator('.prompt-big', { hasText: 'Kedipkan mata' }).waitFor({ timeout: 15000 });
     const result = kiosk.page.locator('.result');
@@ -203,6 +209,14 @@ test('employee checks in on /absen with a blink', async (t) => {
     assert.ok(await kiosk.page.locator('.result.ok').count(), `check-in refused: ${text}\n${server.log().slice(-1500)}`);
     assert.match(text, new RegExp(state.nama));
     assert.match(text, /Absen masuk berhasil/);
+    // One request ahead per frame but the last (the same bytes as attend's: kiosk.test.js), every one
+    // answered 200, and attend found every one (the latest may still have been under way: attend waits
+    // for it rather than analysing it twice). The last frame, not sent ahead, is found too when the fake
+    // camera gave the same picture twice.
+    const statuses = await Promise.all(ahead.map(async (r) => (await r.response())?.status()));
+    assert.ok(ahead.length >= 7 && statuses.every((s) => s === 200), `frames sent ahead: ${statuses}`);
+    const prepared = Number((await attended).headers()['x-prepared-frames']);
+    assert.ok(prepared === ahead.length || prepared === ahead.length + 1, `X-Prepared-Frames ${prepared}, ${ahead.length} frames sent ahead`);
     state.checkedIn = true;
   } finally {
     await kiosk.close();

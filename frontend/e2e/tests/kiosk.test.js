@@ -1,7 +1,7 @@
 // The /absen page's side of the kiosk protocol, with the kiosk endpoints answered by the test (page.route), so
-// it runs with or without the backend: it asks for a challenge, shows each step as a prompt, sends ONE
-// multipart request with the token, the GPS fix and 8–20 JPEG frames that are NOT mirrored, and shows the
-// result (or the refusal with what to do), then resets itself.
+// it runs with or without the backend: it asks for a challenge, shows each step as a prompt, sends each frame
+// but the last ahead as it is captured, then ONE multipart request with the token, the GPS fix and the 8–20 JPEG frames
+// (NOT mirrored), and shows the result (or the refusal with what to do), then resets itself.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openApp, screenshot, waitForApp } from '../lib/browser.js';
@@ -55,6 +55,7 @@ test('/absen: challenge prompts, one multipart burst, unmirrored frames, result 
     geolocation: { latitude: OFFICE.latitude + 0.00005, longitude: OFFICE.longitude, accuracy: 7 },
   });
   const requests = [];
+  const ahead = [];
   const leaveRequests = [];
   let attendAnswer = { status: 200, body: {} };
   try {
@@ -65,6 +66,10 @@ test('/absen: challenge prompts, one multipart burst, unmirrored frames, result 
         assert.equal(req.method(), 'POST');
         const expires = new Date(Date.now() + 20000).toISOString();
         return route.fulfill({ json: { token: 'tok-123', steps: ['BLINK', 'TURN_LEFT'], expires_at: expires } });
+      }
+      if (url.pathname === '/api/kiosk/frame') {
+        ahead.push(parseMultipart(req.postDataBuffer(), req.headers()['content-type']));
+        return route.fulfill({ json: { faces_found: 1 } });
       }
       if (url.pathname === '/api/kiosk/attend') {
         requests.push({ body: req.postDataBuffer(), type: req.headers()['content-type'] });
@@ -114,6 +119,15 @@ test('/absen: challenge prompts, one multipart burst, unmirrored frames, result 
       assert.equal(f.type, 'image/jpeg');
       assert.equal(f.data[0], 0xff);
       assert.equal(f.data[1], 0xd8);
+    }
+    // Each frame but the last was also sent ahead, alone with the token, as the same bytes (the server
+    // finds its analysis by the frame's digest), while the burst was being captured.
+    assert.equal(ahead.length, frames.length - 1, 'one request ahead per frame but the last');
+    for (const [i, p] of ahead.entries()) {
+      assert.equal(p.find((q) => q.name === 'challenge')?.data.toString(), 'tok-123');
+      const sent = p.filter((q) => q.name === 'frame');
+      assert.equal(sent.length, 1);
+      assert.ok(sent[0].data.equals(frames[i].data), `frame ${i + 1} sent ahead byte for byte`);
     }
     // Not mirrored: the camera's left half is black and its right half white, and so is the frame.
     const sides = await page.evaluate(async (b64) => {

@@ -1,8 +1,9 @@
 //! `/absen`: the employees' kiosk page (no login, mobile-first). Mirrored camera preview (CSS only: frames
 //! are sent as the camera sees them), GPS status with the distance to the nearest office, a server challenge
-//! shown as prompts while a burst of JPEG frames is captured, then one multipart request to
-//! `/api/kiosk/attend` (or `/api/kiosk/leave` for the employee's own leave request) and a large result screen
-//! that resets itself.
+//! shown as prompts while a burst of JPEG frames is captured (each frame but the last also sent ahead to
+//! `/api/kiosk/frame` as it is taken, so the server analyses it during the capture), then one multipart
+//! request to `/api/kiosk/attend` (or `/api/kiosk/leave` for the employee's own leave request) and a large
+//! result screen that resets itself.
 
 use leptos::prelude::*;
 use web_sys::{Blob, FormData};
@@ -156,6 +157,18 @@ fn leave_outcome(l: Leave) -> Outcome {
         message: "Menunggu persetujuan pemilik.".into(),
         hint: String::new(),
     }
+}
+
+/// Sends one captured frame to `/api/kiosk/frame` without waiting: the server analyses it while the
+/// person goes on blinking and turning, so the final request (which still carries every frame) is
+/// answered sooner. A failure here changes nothing: that frame is analysed with the burst.
+fn send_ahead(token: &str, frame: &Blob) {
+    let form = FormData::new().unwrap();
+    let _ = form.append_with_str("challenge", token);
+    let _ = form.append_with_blob_and_filename("frame", frame, "frame.jpg");
+    leptos::task::spawn_local(async move {
+        let _ = api::post_form::<serde_json::Value>("/api/kiosk/frame", form).await;
+    });
 }
 
 /// When to take each frame of the burst: (challenge step index, or `None` for the lead-in; milliseconds after
@@ -407,7 +420,13 @@ pub fn Absen() -> impl IntoView {
                     media::sleep(wait as i32).await;
                 }
                 match media::capture_jpeg(&v, &c, FRAME_WIDTH, 0.85).await {
-                    Ok(b) => frames.push(b),
+                    Ok(b) => {
+                        // The last frame goes with the burst right away: nothing to gain ahead.
+                        if k + 1 < total {
+                            send_ahead(&challenge.token, &b);
+                        }
+                        frames.push(b)
+                    }
                     Err(_) => {
                         return finish(refusal(&ApiError {
                             status: 0,
