@@ -9,6 +9,9 @@
 //! `LOAD_KIOSKS` kiosks (default 20) each repeat what a tablet at the door does: ask for a challenge, spend
 //! `LOAD_CAPTURE_MS` (default 3000) capturing the burst the challenge asks for, send the full 12-frame (`LOAD_FRAMES`, 8-20)
 //! `attend` request, show the result for `LOAD_THINK_MS` (default 2000) while the next person steps up.
+//! During the capture each frame but the last is also sent ahead (`POST /api/kiosk/frame`) at the moment it is taken,
+//! as the kiosk page does (`LOAD_AHEAD=0`, or `LOAD_CAPTURE_MS=0`: only the attend request); every
+//! frame's bytes are distinct, as a camera's are (`bursts::distinct`).
 //! `LOAD_CAPTURE_MS=0 LOAD_THINK_MS=0` is a stampede: every kiosk sends back to back, all at once.
 //! All kiosks start at the same instant unless `LOAD_STAGGER_MS` spreads their first challenges evenly
 //! over that many milliseconds (people reaching 20 doors independently rather than on a starting gun).
@@ -69,19 +72,42 @@ async fn target() -> Target {
     Target { base: app.address.clone(), owner: app.client.clone(), db: Some(app.db.clone()), _app: Some(app) }
 }
 
-/// One timed request: (milliseconds, HTTP status, error code or action).
-async fn timed(req: reqwest::RequestBuilder) -> (f64, u16, String, Value) {
+/// One timed request.
+struct Timed {
+    ms: f64,
+    status: u16,
+    /// Error code or action.
+    what: String,
+    body: Value,
+    /// `X-Prepared-Frames` of an attend: its frames found sent ahead.
+    prepared: Option<usize>,
+}
+
+async fn timed(req: reqwest::RequestBuilder) -> Timed {
     let t = Instant::now();
     match req.send().await {
         Ok(r) => {
             let status = r.status().as_u16();
+            let prepared = r.headers().get("x-prepared-frames").and_then(|v| v.to_str().ok()?.parse().ok());
             let body: Value = r.json().await.unwrap_or(Value::Null);
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             let what = body["error"]["code"].as_str().or(body["action"].as_str()).unwrap_or("").to_string();
-            (ms, status, what, body)
+            Timed { ms, status, what, body, prepared }
         }
-        Err(e) => (t.elapsed().as_secs_f64() * 1000.0, 0, format!("transport: {e}"), Value::Null),
+        Err(e) => Timed {
+            ms: t.elapsed().as_secs_f64() * 1000.0,
+            status: 0,
+            what: format!("transport: {e}"),
+            body: Value::Null,
+            prepared: None,
+        },
     }
+}
+
+/// The multipart body of one frame sent ahead.
+fn frame_form(token: &str, frame: Vec<u8>) -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::bytes(frame).file_name("frame.jpg").mime_str("image/jpeg").unwrap();
+    reqwest::multipart::Form::new().text("challenge", token.to_string()).part("frame", part)
 }
 
 #[derive(Default)]
@@ -93,6 +119,10 @@ struct Stats {
     first_round_ms: Vec<f64>,
     later_ms: Vec<f64>,
     challenge_ms: Vec<f64>,
+    /// Frames sent ahead (`POST /api/kiosk/frame`) and how many of the attends' frames were found.
+    frame_ms: Vec<f64>,
+    frames_sent: usize,
+    frames_prepared: usize,
     owner_ms: Vec<f64>,
     /// "200 CHECK_IN", "503 DB_UNAVAILABLE", ...
     outcomes: BTreeMap<String, usize>,
@@ -125,6 +155,10 @@ async fn monday_morning() {
     let stagger = Duration::from_millis(env_usize("LOAD_STAGGER_MS", 0) as u64);
     // 12 frames by default (the kiosk benchmark's burst); the kiosk page sends 20 for BLINK + a turn.
     let n_frames = env_usize("LOAD_FRAMES", 12).clamp(8, 20);
+    // 1 (default): each frame is also sent ahead (`POST /api/kiosk/frame`) when the capture reaches it,
+    // as the kiosk page does; 0: only the attend request. Without a capture time there is nothing to
+    // overlap, so `LOAD_CAPTURE_MS=0` sends only the attend request too.
+    let ahead = env_usize("LOAD_AHEAD", 1) != 0 && !capture.is_zero();
     let t = target().await;
     let base = t.base.clone();
 
@@ -178,7 +212,7 @@ async fn monday_morning() {
         for steps in [["BLINK", "TURN_LEFT"], ["BLINK", "TURN_RIGHT"], ["TURN_LEFT", "BLINK"], ["TURN_RIGHT", "BLINK"]]
         {
             let key = (who, steps.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-            prebuilt.insert(key, person.1.burst_n(&steps, n_frames));
+            prebuilt.insert(key, distinct(person.1.burst_n(&steps, n_frames)));
         }
     }
     let bursts: Arc<Mutex<HashMap<(usize, Vec<String>), Vec<Vec<u8>>>>> = Arc::new(Mutex::new(prebuilt));
@@ -203,11 +237,11 @@ async fn monday_morning() {
             ];
             let mut i = 0;
             while !done.load(Ordering::SeqCst) {
-                let (ms, status, code, _) = timed(client.get(format!("{base}{}", pages[i % pages.len()]))).await;
+                let r = timed(client.get(format!("{base}{}", pages[i % pages.len()]))).await;
                 {
                     let mut s = stats.lock().unwrap();
-                    s.owner_ms.push(ms);
-                    *s.owner_outcomes.entry(format!("{status} {code}").trim().to_string()).or_default() += 1;
+                    s.owner_ms.push(r.ms);
+                    *s.owner_outcomes.entry(format!("{} {}", r.status, r.what).trim().to_string()).or_default() += 1;
                 }
                 i += 1;
                 tokio::time::sleep(owner_pause).await;
@@ -226,15 +260,16 @@ async fn monday_morning() {
             while remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
                 let who = (k + i) % people.len();
                 i += 1;
-                let (ms, status, code, body) = timed(client.post(format!("{base}/api/kiosk/challenge"))).await;
-                stats.lock().unwrap().challenge_ms.push(ms);
-                if status != 200 {
-                    *stats.lock().unwrap().outcomes.entry(format!("challenge {status} {code}")).or_default() += 1;
+                let c = timed(client.post(format!("{base}/api/kiosk/challenge"))).await;
+                stats.lock().unwrap().challenge_ms.push(c.ms);
+                if c.status != 200 {
+                    *stats.lock().unwrap().outcomes.entry(format!("challenge {} {}", c.status, c.what)).or_default() +=
+                        1;
                     continue;
                 }
-                let token = body["token"].as_str().unwrap().to_string();
+                let token = c.body["token"].as_str().unwrap().to_string();
                 let steps: Vec<String> =
-                    body["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
+                    c.body["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
                 let frames = {
                     let key = (who, steps.clone());
                     let cached = bursts.lock().unwrap().get(&key).cloned();
@@ -242,21 +277,41 @@ async fn monday_morning() {
                         Some(f) => f,
                         None => {
                             let refs: Vec<&str> = steps.iter().map(String::as_str).collect();
-                            let f = people[who].1.burst_n(&refs, n_frames);
+                            let f = distinct(people[who].1.burst_n(&refs, n_frames));
                             bursts.lock().unwrap().insert(key, f.clone());
                             f
                         }
                     }
                 };
-                tokio::time::sleep(capture).await;
-                let (ms, status, what, body) = timed(client.post(format!("{base}/api/kiosk/attend")).multipart(form(
-                    &token,
-                    Some(INSIDE),
-                    frames,
-                )))
+                // The capture: frame k is ready at (k + 1)/n of it and, with `ahead`, sent at once
+                // without waiting for the answer, all but the last (as the kiosk page does).
+                let capture_start = tokio::time::Instant::now();
+                let mut sends = Vec::new();
+                if ahead {
+                    for (k, f) in frames[..frames.len() - 1].iter().enumerate() {
+                        tokio::time::sleep_until(capture_start + capture * (k as u32 + 1) / frames.len() as u32).await;
+                        let req = client.post(format!("{base}/api/kiosk/frame")).multipart(frame_form(&token, f.clone()));
+                        sends.push(tokio::spawn(timed(req)));
+                    }
+                }
+                tokio::time::sleep_until(capture_start + capture).await;
+                let n_sent = sends.len();
+                let Timed { ms, status, what, body, prepared } = timed(
+                    client.post(format!("{base}/api/kiosk/attend")).multipart(form(&token, Some(INSIDE), frames)),
+                )
                 .await;
+                for send in sends {
+                    let r = send.await.unwrap();
+                    let mut s = stats.lock().unwrap();
+                    s.frame_ms.push(r.ms);
+                    if r.status != 200 {
+                        *s.outcomes.entry(format!("frame {} {}", r.status, r.what)).or_default() += 1;
+                    }
+                }
                 {
                     let mut s = stats.lock().unwrap();
+                    s.frames_sent += n_sent;
+                    s.frames_prepared += prepared.unwrap_or(0);
                     s.attend_ms.push(ms);
                     if i == 1 {
                         s.first_round_ms.push(ms)
@@ -327,6 +382,8 @@ async fn monday_morning() {
         "attend_ms_first_round": summary(&mut s.first_round_ms),
         "attend_ms_later": summary(&mut s.later_ms),
         "challenge_ms": summary(&mut s.challenge_ms),
+        "ahead": ahead, "frame_ms": summary(&mut s.frame_ms),
+        "frames_sent_ahead": s.frames_sent, "attend_frames_prepared": s.frames_prepared,
         "owner_page_ms": summary(&mut s.owner_ms),
         "outcomes": s.outcomes, "owner_outcomes": s.owner_outcomes, "refusals": s.refusals,
         "server_errors": server_errors, "internal_errors": internal_errors,

@@ -352,10 +352,17 @@ async fn no_camera_frame_is_stored_on_disk_in_the_database_or_in_the_logs() {
         assert_eq!(status, 201, "registration: {body}");
     }
 
-    // 2. A genuine kiosk burst (check-in), and a failed one (a still photo: liveness fails, DITOLAK row).
+    // 2. A genuine kiosk burst (check-in) with its frames sent ahead as the kiosk page does, and a failed
+    //    one (a still photo: liveness fails, DITOLAK row).
     let token = challenge(&client, s, &mut tokens).await;
-    let burst = budi.burst(&["BLINK", "TURN_LEFT"]);
+    let burst = bursts::distinct(budi.burst(&["BLINK", "TURN_LEFT"]));
     sent_frames.extend(burst.iter().cloned());
+    for f in &burst {
+        let part = reqwest::multipart::Part::bytes(f.clone()).file_name("frame.jpg");
+        let form = reqwest::multipart::Form::new().text("challenge", token.clone()).part("frame", part);
+        let r = client.post(s.url("/api/kiosk/frame")).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 200, "frame sent ahead");
+    }
     let r = client.post(s.url("/api/kiosk/attend")).multipart(bursts::form(&token, Some(INSIDE), burst)).send().await;
     let (status, body) = status_of(r.unwrap()).await;
     assert_eq!((status, body["action"].as_str()), (200, Some("CHECK_IN")), "{body}");
