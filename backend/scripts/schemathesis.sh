@@ -55,7 +55,9 @@ OWNER_EMAIL="owner@contoh.id"
 OWNER_PASSWORD="rahasia-sekali-123"
 
 if [ "${ST_SKIP_BUILD:-0}" != 1 ]; then
-  cargo build -p backend
+  # --workspace: the dependency features `make test` compiled (`-p backend` resolves others and compiles
+  # every dependency again)
+  cargo build --workspace --bin backend
 fi
 if [ ! -x "$VENV/bin/schemathesis" ]; then
   echo "installing schemathesis into $VENV"
