@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{multipart, validate};
+use crate::auth::limiter::RateLimiter;
 use crate::domain::attendance::{scan_message, ScanDecision};
 use crate::domain::leave::LeaveKind;
 use crate::domain::time::{format_hhmm, rfc3339_utc};
@@ -19,8 +20,6 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_config).service(issue_challenge).service(frame).service(attend).service(leave);
 }
-
-const FRAME_BUDGET: &str = "kiosk-frame";
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SiteOut {
@@ -66,11 +65,10 @@ pub async fn get_config(state: web::Data<AppState>) -> web::Json<KioskConfigOut>
     })
 }
 
-/// Per-IP request budget of the kiosk endpoints (`KIOSK_RATE_PER_MINUTE` each; frames sent ahead: that
-/// many bursts' worth).
-fn rate_limit(req: &HttpRequest, state: &AppState, what: &str) -> AppResult<()> {
+/// Per-IP request budget of the kiosk endpoints: `KIOSK_RATE_PER_MINUTE` each (`state.kiosk_limiter`);
+/// frames sent ahead, that many bursts' worth (`state.frame_limiter`).
+fn rate_limit(req: &HttpRequest, state: &AppState, limiter: &RateLimiter, what: &str) -> AppResult<()> {
     let ip = crate::security::client_ip(req, &state.config.trusted_proxies);
-    let limiter = if what == FRAME_BUDGET { &state.frame_limiter } else { &state.kiosk_limiter };
     if limiter.allow(&format!("{what}|{ip}"), std::time::Instant::now()) {
         Ok(())
     } else {
@@ -95,7 +93,7 @@ pub struct ChallengeOut {
 ))]
 #[post("/kiosk/challenge")]
 pub async fn issue_challenge(req: HttpRequest, state: web::Data<AppState>) -> AppResult<web::Json<ChallengeOut>> {
-    rate_limit(&req, &state, "kiosk-challenge")?;
+    rate_limit(&req, &state, &state.kiosk_limiter, "kiosk-challenge")?;
     let (token, c) = state.challenges.issue(Utc::now().timestamp());
     let steps = c
         .steps
@@ -188,7 +186,7 @@ pub async fn frame(
     payload: multipart::MultipartBody,
 ) -> AppResult<web::Json<FrameOut>> {
     let now = Utc::now();
-    rate_limit(&req, &state, FRAME_BUDGET)?;
+    rate_limit(&req, &state, &state.frame_limiter, "kiosk-frame")?;
     let limits = multipart::Limits {
         max_file_bytes: MAX_FRAME_BYTES,
         max_files: 2,
@@ -236,7 +234,7 @@ pub async fn attend(
     payload: multipart::MultipartBody,
 ) -> AppResult<HttpResponse> {
     let now = Utc::now();
-    rate_limit(&req, &state, "kiosk-attend")?;
+    rate_limit(&req, &state, &state.kiosk_limiter, "kiosk-attend")?;
     let mut form = multipart::read(payload, burst_limits(0)).await?;
     let input = burst_input(&mut form);
     drop(form);
@@ -332,7 +330,7 @@ pub async fn leave(
     payload: multipart::MultipartBody,
 ) -> AppResult<HttpResponse> {
     let now = Utc::now();
-    rate_limit(&req, &state, "kiosk-leave")?;
+    rate_limit(&req, &state, &state.kiosk_limiter, "kiosk-leave")?;
     let mut form = multipart::read(payload, burst_limits(state.config.max_upload_bytes)).await?;
     // The leave fields first (cheap): a typo must not cost a face verification.
     let jenis = form.text("jenis").unwrap_or("").to_string();

@@ -513,15 +513,7 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
     broken[5].truncate(200);
     let body = assert_error(attend(app, &token, Some(INSIDE), broken).await, 422, "CORRUPT_IMAGE").await;
     assert!(body["error"]["message"].as_str().unwrap().starts_with("Frame 6"), "{body}");
-    let r = app
-        .client
-        .post(app.url("/api/kiosk/attend"))
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 415, "UNSUPPORTED_MEDIA").await;
+    assert_error(app.post_json("/api/kiosk/attend", &serde_json::json!({})).await, 415, "UNSUPPORTED_MEDIA").await;
     let mut big = burst.clone();
     big[0] = vec![0u8; 2 * 1024 * 1024];
     big[0][..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);

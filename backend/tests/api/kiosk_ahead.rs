@@ -129,15 +129,7 @@ async fn bad_frames_get_clear_errors_and_change_nothing() {
     let mut big = vec![0u8; 2 * 1024 * 1024];
     big[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
     assert_error(send_frame(app, &token, vec![big]).await, 413, "PAYLOAD_TOO_LARGE").await;
-    let r = app
-        .client
-        .post(app.url("/api/kiosk/frame"))
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 415, "UNSUPPORTED_MEDIA").await;
+    assert_error(app.post_json("/api/kiosk/frame", &serde_json::json!({})).await, 415, "UNSUPPORTED_MEDIA").await;
     // A frame without a face is answered (the kiosk could tell the person early), not refused.
     let grey = jpeg(&image::RgbImage::from_pixel(320, 240, image::Rgb([128, 128, 128])));
     let r = send_frame(app, &token, vec![grey]).await;
@@ -156,4 +148,19 @@ async fn bad_frames_get_clear_errors_and_change_nothing() {
     // None of it consumed the challenge: the burst is still accepted.
     let (status, _, v) = attend_counted(app, &token, burst).await;
     assert_eq!(status, 200, "{v}");
+}
+
+#[tokio::test]
+async fn frames_have_a_budget_of_a_burst_per_allowed_request() {
+    // KIOSK_RATE_PER_MINUTE=1: one challenge and one attend a minute, and 20 frames (MAX_FRAMES). The
+    // budget is checked before the body is read, so any body counts.
+    let app = spawn_app_with(|env| {
+        env.insert("KIOSK_RATE_PER_MINUTE".into(), "1".into());
+    })
+    .await;
+    for i in 0..20 {
+        let r = send_frame(&app, "x", vec![b"not a frame".to_vec()]).await;
+        assert_eq!(r.status(), 400, "frame {i}: within the budget, refused for its token");
+    }
+    assert_error(send_frame(&app, "x", vec![b"not a frame".to_vec()]).await, 429, "RATE_LIMITED").await;
 }
