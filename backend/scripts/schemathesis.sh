@@ -4,7 +4,8 @@
 #   backend/scripts/schemathesis.sh [sqlite|mysql] [extra schemathesis args...]
 #
 # What it does, from the repository root:
-#   1. builds the backend (dev profile, CARGO_TARGET_DIR defaults to ~/.cache/absensi-wajah/target) and
+#   1. builds the backend as `make test` does (dev profile, CARGO_TARGET_DIR defaults to
+#      ~/.cache/absensi-wajah/target) and
 #      copies the binary into a temp dir, so concurrent builds cannot swap it mid-run;
 #   2. installs schemathesis from PyPI into ~/.cache/absensi-wajah/tools/schemathesis-venv when missing;
 #   3. starts `backend serve` on a fresh database: a SQLite file in the temp dir (default), or with `mysql` a
@@ -55,9 +56,9 @@ OWNER_EMAIL="owner@contoh.id"
 OWNER_PASSWORD="rahasia-sekali-123"
 
 if [ "${ST_SKIP_BUILD:-0}" != 1 ]; then
-  # --workspace: the dependency features `make test` compiled (`-p backend` resolves others and compiles
-  # every dependency again)
-  cargo build --workspace --bin backend
+  # the debug binary `make test` (and e2e) builds: `cargo build -p backend` or `--workspace --bin backend`
+  # resolve other dependency features and compile every dependency again (~7 min on a 2-core VM)
+  cargo test --workspace --no-run
 fi
 if [ ! -x "$VENV/bin/schemathesis" ]; then
   echo "installing schemathesis into $VENV"
