@@ -219,7 +219,9 @@ fn round4(x: f32) -> f32 {
 /// or check-out by the rules of DESIGN.md §4. A recognised employee refused for the geofence, liveness or a
 /// low-confidence match gets a `DITOLAK` row when the day has none.
 #[utoipa::path(tag = "kiosk", request_body(content = AttendForm, content_type = "multipart/form-data"), responses(
-    (status = 200, body = AttendOut),
+    (status = 200, body = AttendOut, headers(
+        ("X-Prepared-Frames" = usize, description = "Frames of the burst whose analysis was found sent ahead (`POST /api/kiosk/frame`)")
+    )),
     (status = 400, body = crate::error::ErrorBody, description = "CHALLENGE_INVALID, BAD_MULTIPART"),
     (status = 403, body = crate::error::ErrorBody, description = "OUTSIDE_GEOFENCE, UNKNOWN_FACE, LOW_CONFIDENCE, EMPLOYEE_INACTIVE, NO_SHIFT"),
     (status = 409, body = crate::error::ErrorBody, description = "CHALLENGE_REUSED, SCAN_IN_PROGRESS"),

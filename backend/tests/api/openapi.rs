@@ -38,9 +38,14 @@ async fn openapi_document_lists_the_core_endpoints_and_marks_owner_routes() {
         ("post", "/api/employees"),
         ("post", "/api/employees/{id}/photo"),
         ("get", "/api/employees/{id}/photo"),
+        ("post", "/api/kiosk/challenge"),
+        ("post", "/api/kiosk/frame"),
+        ("post", "/api/kiosk/attend"),
     ] {
         assert!(ops.iter().any(|(om, op, _)| om == m && op == p), "{m} {p} missing from openapi.json");
     }
+    let attend = &ops.iter().find(|(m, p, _)| m == "post" && p == "/api/kiosk/attend").unwrap().2;
+    assert!(attend["responses"]["200"]["headers"]["X-Prepared-Frames"].is_object(), "{attend}");
     for (m, p, op) in &ops {
         let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
         assert_eq!(secured, !is_public(m, p), "{m} {p}: security requirement does not match its audience");
