@@ -194,12 +194,12 @@ pub async fn frame(
         max_text_bytes: 4096,
     };
     let mut form = multipart::read(payload, limits).await?;
-    let token = form.text("challenge").unwrap_or("").to_string();
+    let token = form.text("challenge").map(str::to_string);
     let mut files = form.take_files("frame");
     if files.len() != 1 {
         return Err(AppError::validation("frame", format!("Kirim tepat satu frame (diterima {}).", files.len())));
     }
-    let p = prepare_frame(&state, &token, files.remove(0).bytes, now).await?;
+    let p = prepare_frame(&state, token.as_deref(), files.remove(0).bytes, now).await?;
     Ok(web::Json(FrameOut { faces_found: p.signals.faces_found }))
 }
 

@@ -104,6 +104,16 @@ impl ChallengeStore {
         Ok(c)
     }
 
+    /// [`ChallengeStore::check`] of a form's `challenge` field (trimmed; missing or empty is
+    /// `CHALLENGE_INVALID`).
+    pub fn check_field(&self, field: Option<&str>, now: i64) -> AppResult<Challenge> {
+        let token = field.map(str::trim).unwrap_or("");
+        if token.is_empty() {
+            return Err(AppError::bad_request("CHALLENGE_INVALID", "Tantangan (field `challenge`) wajib dikirim."));
+        }
+        self.check(token, now)
+    }
+
     /// Marks the challenge used; `CHALLENGE_REUSED` if another request did first (atomic).
     pub fn consume(&self, c: &Challenge, now: i64) -> AppResult<()> {
         let mut used = self.used.lock().unwrap();
@@ -380,11 +390,7 @@ pub async fn verify_burst(
 ) -> Result<Verified, Refusal> {
     let cfg = &state.config;
     // 1. Challenge: valid, not expired, not used (not consumed yet).
-    let token = input.challenge.as_deref().map(str::trim).unwrap_or("");
-    if token.is_empty() {
-        return Err(AppError::bad_request("CHALLENGE_INVALID", "Tantangan (field `challenge`) wajib dikirim.").into());
-    }
-    let challenge = state.challenges.check(token, now.timestamp())?;
+    let challenge = state.challenges.check_field(input.challenge.as_deref(), now.timestamp())?;
 
     // 2. Form fields and frames.
     let fix = parse_fix(input.latitude.as_deref(), input.longitude.as_deref(), input.accuracy.as_deref())?;
@@ -443,7 +449,9 @@ pub async fn verify_burst(
     let ahead = state.prepared.take(&challenge.jti);
     let opts = analyze_options(&challenge.steps);
     let turn = state.face.burst_turn().await?;
-    let passes = frames.iter().map(|f| first_pass(state, f, ahead.get(&frame_cache::digest(f)), &opts));
+    // (no digest to compute when nothing was sent ahead: another instance, or a client that does not)
+    let sent_ahead = |f: &[u8]| if ahead.is_empty() { None } else { ahead.get(&frame_cache::digest(f)) };
+    let passes = frames.iter().map(|f| first_pass(state, f, sent_ahead(f), &opts));
     let passes = futures_util::future::join_all(passes).await;
     let mut signals = Vec::with_capacity(n);
     let mut chips = Vec::with_capacity(n);
@@ -592,12 +600,13 @@ async fn first_pass(
 /// (`POST /api/kiosk/frame`): checked like a burst's frames and analysed once; the result waits in
 /// [`AppState::prepared`] for the burst's `attend` (see `frame_cache`). The challenge must be valid
 /// and unused; it is not consumed.
-pub async fn prepare_frame(state: &AppState, token: &str, frame: Vec<u8>, now: DateTime<Utc>) -> AppResult<Prepared> {
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(AppError::bad_request("CHALLENGE_INVALID", "Tantangan (field `challenge`) wajib dikirim."));
-    }
-    let challenge = state.challenges.check(token, now.timestamp())?;
+pub async fn prepare_frame(
+    state: &AppState,
+    token: Option<&str>,
+    frame: Vec<u8>,
+    now: DateTime<Utc>,
+) -> AppResult<Prepared> {
+    let challenge = state.challenges.check_field(token, now.timestamp())?;
     check_frame(1, &frame, max_frame_bytes(&state.config))?;
     let slot = state
         .prepared
